@@ -1,0 +1,40 @@
+# Tsunagu — two commands: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTEST := $(VENV)/bin/pytest
+DEV_ENV := DEBUG=1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo setup migrate test test-sqlite test-postgres bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	mkdir -p var
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+
+# Sets everything up, loads the Kanagawa demo network and serves it with the worker beside it.
+demo: migrate
+	$(DEV_ENV) $(PY) manage.py load_demo
+	$(DEV_ENV) $(PY) manage.py run_demo --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
+test: setup
+	$(PYTEST) -q
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
+		echo "== PostgreSQL"; DATABASE_URL="$$TEST_POSTGRES_URL" $(PYTEST) -q; fi
+
+bench: setup
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) var test-output

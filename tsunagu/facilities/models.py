@@ -1,0 +1,260 @@
+"""Facilities, their units, capabilities, vacancies and coordination desks."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tsunagu.network.models import CareNeed, FacilityKind, MedicalArea, Municipality, care_levels_of
+
+
+def stale_before():
+    """Vacancies updated before this moment are stale."""
+    return timezone.now() - timedelta(days=settings.VACANCY_STALE_DAYS)
+
+
+class FacilityQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def in_area(self, area: MedicalArea):
+        return self.filter(municipality__area=area)
+
+
+class Facility(models.Model):
+    """One organisation at one address: a hospital, clinic, station or care home."""
+
+    class Source(models.TextChoices):
+        IRYOJOHO = "iryojoho", _("医療情報ネット")
+        KAIGO = "kaigo", _("介護サービス情報公表")
+        MANUAL = "manual", _("手入力")
+        GENERATED = "generated", _("生成データ")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("名称"), max_length=200)
+    kana = models.CharField(_("フリガナ"), max_length=200, blank=True)
+    kind = models.ForeignKey(
+        FacilityKind, verbose_name=_("種別"), on_delete=models.PROTECT, related_name="facilities"
+    )
+    municipality = models.ForeignKey(
+        Municipality, verbose_name=_("市区町村"), on_delete=models.PROTECT, related_name="facilities"
+    )
+    address = models.CharField(_("所在地"), max_length=300, blank=True)
+    lat = models.FloatField(_("緯度"), null=True, blank=True)
+    lng = models.FloatField(_("経度"), null=True, blank=True)
+    phone = models.CharField(_("代表電話"), max_length=30, blank=True)
+    fax = models.CharField(_("代表FAX"), max_length=30, blank=True)
+    url = models.URLField(_("ホームページ"), max_length=300, blank=True)
+    corporation = models.CharField(_("法人名"), max_length=200, blank=True)
+    beds_total = models.PositiveIntegerField(_("許可病床・定員"), null=True, blank=True)
+    source = models.CharField(_("出典"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    official_id = models.CharField(
+        _("公的な施設番号"), max_length=20, blank=True,
+        help_text=_("医療情報ネットのID、または介護保険事業所番号。再取込みの照合に使います。"),
+    )
+    note = models.TextField(_("施設からのお知らせ"), blank=True, max_length=2000)
+    is_demo = models.BooleanField(_("デモ用データ"), default=False)
+    active = models.BooleanField(_("ネットワーク参加中"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FacilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kana", "name"]
+        verbose_name = _("施設")
+        verbose_name_plural = _("施設")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "official_id"],
+                condition=~models.Q(official_id=""),
+                name="facility_unique_official_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "kind"])]
+
+    def __str__(self):
+        return self.name
+
+
+class UnitQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True, facility__active=True)
+
+    def covering(self, required_mask: int):
+        """Units whose accepted capabilities (yes or conditional) include every required bit."""
+        if not required_mask:
+            return self
+        return self.alias(
+            _covered=models.F("capability_mask").bitand(required_mask)
+        ).filter(_covered=required_mask)
+
+    def with_free_beds(self):
+        return self.filter(vacancy__free_now__gt=0)
+
+
+class Unit(models.Model):
+    """What a facility offers that has its own beds and rules: a ward type or a care service."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(
+        Facility, verbose_name=_("施設"), on_delete=models.CASCADE, related_name="units"
+    )
+    kind = models.ForeignKey(
+        FacilityKind, verbose_name=_("病棟・サービス種別"), on_delete=models.PROTECT, related_name="units"
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    beds = models.PositiveIntegerField(_("病床数・定員"), default=0)
+    sex_matters = models.BooleanField(
+        _("男女別に空床を管理する"), default=False,
+        help_text=_("多床室などで男女別に空きを数える場合"),
+    )
+    care_level_mask = models.PositiveIntegerField(
+        _("受入れ可能な要介護度"), default=0,
+        help_text=_("0 は要介護度を問わないことを表します"),
+    )
+    cost_min = models.PositiveIntegerField(_("月額費用の目安(下限・円)"), null=True, blank=True)
+    cost_max = models.PositiveIntegerField(_("月額費用の目安(上限・円)"), null=True, blank=True)
+    # Derived from the unit's capabilities by Unit.refresh_capability_masks(); never edited by hand.
+    capability_mask = models.BigIntegerField(default=0, editable=False)
+    conditional_mask = models.BigIntegerField(default=0, editable=False)
+    active = models.BooleanField(_("受付中"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("並び順"), default=0)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["facility", "sort_order", "name"]
+        verbose_name = _("病棟・サービス単位")
+        verbose_name_plural = _("病棟・サービス単位")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cost_min__isnull=True)
+                | models.Q(cost_max__isnull=True)
+                | models.Q(cost_min__lte=models.F("cost_max")),
+                name="unit_cost_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.facility.name} {self.name}"
+
+    @property
+    def accepted_care_levels(self) -> list[str]:
+        return care_levels_of(self.care_level_mask)
+
+    def refresh_capability_masks(self, save=True):
+        """Recompute the search masks from this unit's capability rows."""
+        yes = conditional = 0
+        for level, bit in self.capabilities.values_list("level", "need__bit"):
+            if level == UnitCapability.Level.YES:
+                yes |= 1 << bit
+            elif level == UnitCapability.Level.CONDITIONAL:
+                conditional |= 1 << bit
+        self.capability_mask = yes | conditional
+        self.conditional_mask = conditional
+        if save:
+            Unit.objects.filter(pk=self.pk).update(
+                capability_mask=self.capability_mask, conditional_mask=self.conditional_mask
+            )
+
+
+class UnitCapability(models.Model):
+    """Whether a unit accepts a care need: yes, conditional (with a note) or no."""
+
+    class Level(models.TextChoices):
+        YES = "yes", _("受入可")
+        CONDITIONAL = "conditional", _("条件付き")
+        NO = "no", _("不可")
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="capabilities")
+    need = models.ForeignKey(CareNeed, on_delete=models.PROTECT, related_name="capabilities")
+    level = models.CharField(_("受入れ"), max_length=12, choices=Level.choices, default=Level.YES)
+    note = models.CharField(_("条件"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["need__sort_order", "need__bit"]
+        verbose_name = _("受入可能な医療処置・状態")
+        verbose_name_plural = _("受入可能な医療処置・状態")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "need"], name="unitcapability_unique_need"),
+        ]
+
+    def __str__(self):
+        return f"{self.need}: {self.get_level_display()}"
+
+
+class Vacancy(models.Model):
+    """The current free beds of one unit. History lives in VacancyEvent."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="vacancy")
+    free_now = models.PositiveIntegerField(_("今日の空床"), default=0)
+    free_male = models.PositiveIntegerField(_("うち男性"), null=True, blank=True)
+    free_female = models.PositiveIntegerField(_("うち女性"), null=True, blank=True)
+    expected_7d = models.PositiveIntegerField(_("7日以内に空く見込み"), default=0)
+    note = models.CharField(_("メモ"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新日時"), null=True, blank=True, db_index=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("空き状況")
+        verbose_name_plural = _("空き状況")
+
+    def __str__(self):
+        return f"{self.unit}: {self.free_now}"
+
+    @property
+    def is_stale(self) -> bool:
+        return self.updated_at is None or self.updated_at < stale_before()
+
+    @property
+    def is_full(self) -> bool:
+        return self.free_now == 0 and self.expected_7d == 0
+
+
+class VacancyEvent(models.Model):
+    """One update of a unit's vacancy: who, when, what. Append-only."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="vacancy_events")
+    free_now = models.PositiveIntegerField()
+    free_male = models.PositiveIntegerField(null=True, blank=True)
+    free_female = models.PositiveIntegerField(null=True, blank=True)
+    expected_7d = models.PositiveIntegerField()
+    unchanged = models.BooleanField(_("変更なし"), default=False)
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["unit", "-at"])]
+
+
+class CoordinationDesk(models.Model):
+    """入退院調整窓口: a facility's contact point for referrals."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="desks")
+    name = models.CharField(_("窓口名"), max_length=100, default="地域医療連携室")
+    role = models.CharField(_("担当職種"), max_length=100, blank=True, help_text=_("例: MSW、退院調整看護師、生活相談員"))
+    phone = models.CharField(_("電話"), max_length=30, blank=True)
+    fax = models.CharField(_("FAX"), max_length=30, blank=True)
+    email = models.EmailField(_("メール"), blank=True)
+    hours = models.CharField(_("受付時間"), max_length=200, blank=True, help_text=_("例: 平日 9:00〜17:00"))
+    note = models.CharField(_("備考"), max_length=300, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("並び順"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("入退院調整窓口")
+        verbose_name_plural = _("入退院調整窓口")
+
+    def __str__(self):
+        return f"{self.facility.name} {self.name}"

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from tsunagu import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("tsunagu.accounts.urls")),
+    path("facilities/", include("tsunagu.facilities.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]
