@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tsunagu.accounts",
     "tsunagu.network",
     "tsunagu.facilities",
+    "tsunagu.referrals",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,10 @@ EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 
 # A vacancy not updated for this many days is shown as stale everywhere.
 VACANCY_STALE_DAYS = env_int("VACANCY_STALE_DAYS", 3)
+
+# Functions the background worker (manage.py run_worker) calls in turn; see tsunagu/lib/worker.py.
+WORKER_TASKS = [
+]
 
 LOGGING = {
     "version": 1,
