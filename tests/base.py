@@ -68,6 +68,7 @@ def make_unit(facility, kind_code=None, name="本体", beds=50, capabilities=(),
         unit=unit, free_now=free_now, expected_7d=expected_7d,
         updated_at=updated_at if updated_at is not None else timezone.now(),
     )
+    unit.sync_search_fields()
     return unit
 
 

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from tsunagu.network.models import CareNeed, FacilityKind, MedicalArea, Municipality, care_levels_of
 
 
+_UNSET = object()
+
+
 def stale_before():
     """Vacancies updated before this moment are stale."""
     return timezone.now() - timedelta(days=settings.VACANCY_STALE_DAYS)
@@ -95,6 +98,19 @@ class UnitQuerySet(models.QuerySet):
     def with_free_beds(self):
         return self.filter(vacancy__free_now__gt=0)
 
+    def sync_search_fields(self, batch_size=2000):
+        """Unit.sync_search_fields() for many units at once (imports, demo and bench data)."""
+        units = self.select_related("facility__municipality", "vacancy").order_by("pk")
+        batch = []
+        for unit in units.iterator(chunk_size=batch_size):
+            unit.sync_search_fields(save=False, vacancy=getattr(unit, "vacancy", None))
+            batch.append(unit)
+            if len(batch) >= batch_size:
+                Unit.objects.bulk_update(batch, SEARCH_FIELDS_WRITE)
+                batch = []
+        if batch:
+            Unit.objects.bulk_update(batch, SEARCH_FIELDS_WRITE)
+
 
 class Unit(models.Model):
     """What a facility offers that has its own beds and rules: a ward type or a care service."""
@@ -123,6 +139,20 @@ class Unit(models.Model):
     conditional_mask = models.BigIntegerField(default=0, editable=False)
     active = models.BooleanField(_("受付中"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("並び順"), default=0)
+    # Copies for the candidate search (tsunagu/cases/search.py), so that it reads one table
+    # through one index. Written only by Unit.sync_search_fields(); never edited by hand.
+    search_area = models.ForeignKey(
+        MedicalArea, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
+        related_name="+", db_index=False,
+    )
+    search_pref = models.CharField(max_length=2, blank=True, editable=False)
+    search_lat = models.FloatField(null=True, blank=True, editable=False)
+    search_lng = models.FloatField(null=True, blank=True, editable=False)
+    search_free_now = models.PositiveIntegerField(default=0, editable=False)
+    search_expected_7d = models.PositiveIntegerField(default=0, editable=False)
+    search_vacancy_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Active unit of an active facility that is not full: the only rows a search looks at.
+    search_open = models.BooleanField(default=False, editable=False)
 
     objects = UnitQuerySet.as_manager()
 
@@ -138,6 +168,22 @@ class Unit(models.Model):
                 name="unit_cost_range_ordered",
             ),
         ]
+        # Partial indexes over open units only: regional (area, kind), prefecture (pref, kind)
+        # and the latitude band that the nationwide distance search widens step by step.
+        indexes = [
+            models.Index(
+                fields=["search_area", "kind", "capability_mask"],
+                condition=models.Q(search_open=True), name="unit_search_area",
+            ),
+            models.Index(
+                fields=["search_pref", "kind", "capability_mask"],
+                condition=models.Q(search_open=True), name="unit_search_pref",
+            ),
+            models.Index(
+                fields=["search_lat", "search_lng", "capability_mask"],
+                condition=models.Q(search_open=True), name="unit_search_latlng",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.facility.name} {self.name}"
@@ -145,6 +191,31 @@ class Unit(models.Model):
     @property
     def accepted_care_levels(self) -> list[str]:
         return care_levels_of(self.care_level_mask)
+
+    def sync_search_fields(self, save=True, vacancy=_UNSET):
+        """Copy what the candidate search filters on from the facility and the vacancy.
+
+        Every write path calls this after changing a unit, its facility (location, area,
+        active) or its vacancy: the vacancy update, unit editing, imports and demo data.
+        """
+        facility = self.facility
+        municipality = facility.municipality
+        if vacancy is _UNSET:
+            vacancy = Vacancy.objects.filter(unit_id=self.pk).first() if self.pk else None
+        self.search_area_id = municipality.area_id
+        self.search_pref = municipality.pref_code
+        self.search_lat = facility.lat if facility.lat is not None else municipality.lat
+        self.search_lng = facility.lng if facility.lng is not None else municipality.lng
+        self.search_free_now = vacancy.free_now if vacancy else 0
+        self.search_expected_7d = vacancy.expected_7d if vacancy else 0
+        self.search_vacancy_at = vacancy.updated_at if vacancy else None
+        self.search_open = bool(
+            self.active and facility.active and (self.search_free_now or self.search_expected_7d)
+        )
+        if save and self.pk:
+            Unit.objects.filter(pk=self.pk).update(**{
+                field: getattr(self, field) for field in SEARCH_FIELDS
+            })
 
     def refresh_capability_masks(self, save=True):
         """Recompute the search masks from this unit's capability rows."""
@@ -160,6 +231,13 @@ class Unit(models.Model):
             Unit.objects.filter(pk=self.pk).update(
                 capability_mask=self.capability_mask, conditional_mask=self.conditional_mask
             )
+
+
+SEARCH_FIELDS = (
+    "search_area_id", "search_pref", "search_lat", "search_lng", "search_free_now",
+    "search_expected_7d", "search_vacancy_at", "search_open",
+)
+SEARCH_FIELDS_WRITE = tuple(field.removesuffix("_id") for field in SEARCH_FIELDS)
 
 
 class UnitCapability(models.Model):
