@@ -22,7 +22,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from tsunagu.facilities.models import Facility
+from tsunagu.facilities.models import Facility, Unit
 from tsunagu.network.models import FacilityKind, Municipality
 
 log = logging.getLogger("tsunagu.import")
@@ -437,6 +437,9 @@ def _write(records: list[Record], source: str, report: ImportReport, dry_run: bo
         done += len(batch)
         if progress:
             progress("write", done, len(to_create) + len(to_update))
+    if to_update:
+        # Units copy location and area from their facility for the search; keep them in step.
+        Unit.objects.filter(facility__in=[facility.pk for facility in to_update]).sync_search_fields()
 
 
 def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,

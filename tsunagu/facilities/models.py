@@ -336,3 +336,66 @@ class CoordinationDesk(models.Model):
 
     def __str__(self):
         return f"{self.facility.name} {self.name}"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ImportRun.Status.PENDING).order_by("created_at")
+
+
+class ImportRun(models.Model):
+    """One facility file uploaded by the network office, imported by the worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待機中")
+        RUNNING = "running", _("取込み中")
+        DONE = "done", _("完了")
+        FAILED = "failed", _("取り込めませんでした")
+
+    class Phase(models.TextChoices):
+        WAITING = "waiting", _("順番待ち")
+        VALIDATING = "validating", _("内容を確認中")
+        WRITING = "writing", _("書き込み中")
+        FINISHED = "finished", _("終了")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    format = models.CharField(_("形式"), max_length=20, choices=Facility.Source.choices)
+    filename = models.CharField(_("ファイル名"), max_length=200)
+    content = models.BinaryField(_("ファイルの内容"))
+    dry_run = models.BooleanField(_("確認だけ (書き込まない)"), default=False)
+    status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(_("段階"), max_length=12, choices=Phase.choices, default=Phase.WAITING)
+    total = models.PositiveIntegerField(_("行数"), default=0)
+    processed = models.PositiveIntegerField(_("処理済みの行"), default=0)
+    created_count = models.PositiveIntegerField(_("新規"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("変更なし"), default=0)
+    error_count = models.PositiveIntegerField(_("誤りの数"), default=0)
+    errors = models.JSONField(_("誤り"), default=list, blank=True)
+    summary = models.TextField(_("結果"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("受付日時"), default=timezone.now)
+    started_at = models.DateTimeField(_("開始日時"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("施設データの取込み")
+        verbose_name_plural = _("施設データの取込み")
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0
