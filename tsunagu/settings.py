@@ -143,6 +143,7 @@ VACANCY_STALE_DAYS = env_int("VACANCY_STALE_DAYS", 3)
 
 # Functions the background worker (manage.py run_worker) calls in turn; see tsunagu/lib/worker.py.
 WORKER_TASKS = [
+    "tsunagu.facilities.importers.process_pending_imports",
 ]
 
 LOGGING = {

@@ -443,12 +443,12 @@ def _write(records: list[Record], source: str, report: ImportReport, dry_run: bo
 
 
 def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,
-                      progress: Progress | None = None) -> ImportReport:
+                      progress: Progress | None = None, before_write=None) -> ImportReport:
     """Import one government CSV file; all of it or, on any error, nothing.
 
     Raises ImportFailed (with the report and its line-numbered errors) when the file is refused.
     `progress(phase, done, total)` is called during validation ("validate", before any write)
-    and while writing ("write", inside the transaction).
+    and while writing ("write", inside the transaction); `before_write(report)` once between.
     """
     report = ImportReport(dry_run=dry_run)
     try:
@@ -463,7 +463,67 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,
         raise ImportFailed(report) from None
     if not report.ok:
         raise ImportFailed(report)
+    if before_write:
+        before_write(report)
     with transaction.atomic():
         _write(records, fmt, report, dry_run, progress)
     log.info("import %s: %s", fmt, report.summary())
     return report
+
+
+# --- the office's web import, run by the worker ------------------------------------------------
+
+def process_pending_imports() -> int:
+    """Worker task: import the oldest waiting ImportRun, if any; returns how many were handled.
+
+    Progress is stored on the run row while the file is validated, before anything is written:
+    those updates commit at once so the office's page can show them. The writing itself is one
+    transaction, during which the page shows "書き込み中" without a count (its writes are not
+    visible to other connections until the commit, and on SQLite a second writer would block).
+    """
+    from tsunagu.facilities.models import ImportRun
+
+    run = ImportRun.objects.pending().first()
+    if run is None:
+        return 0
+    claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PENDING).update(
+        status=ImportRun.Status.RUNNING, phase=ImportRun.Phase.VALIDATING, started_at=timezone.now(),
+    )
+    if not claimed:
+        return 0  # another worker took it
+
+    def progress(phase, done, total):
+        if phase == "validate":
+            ImportRun.objects.filter(pk=run.pk).update(processed=done, total=total)
+
+    def before_write(report):
+        ImportRun.objects.filter(pk=run.pk).update(
+            phase=ImportRun.Phase.WRITING, processed=report.total, total=report.total,
+        )
+
+    finished = dict(phase=ImportRun.Phase.FINISHED, finished_at=timezone.now())
+    try:
+        report = import_facilities(
+            bytes(run.content), run.format, dry_run=run.dry_run, progress=progress,
+            before_write=before_write,
+        )
+    except ImportFailed as exc:
+        report = exc.report
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, summary=report.summary(), error_count=report.error_count,
+            errors=[error.as_dict() for error in report.errors], total=report.total, **finished,
+        )
+        return 1
+    except Exception:
+        log.exception("import run %s failed", run.pk)
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, summary="取込み中に予期しないエラーが起きました。何も取り込まれていません。",
+            **finished,
+        )
+        return 1
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.DONE, summary=report.summary(), total=report.total,
+        processed=report.total, created_count=report.created, updated_count=report.updated,
+        unchanged_count=report.unchanged, **finished,
+    )
+    return 1
