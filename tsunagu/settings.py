@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tsunagu.accounts",
     "tsunagu.network",
     "tsunagu.facilities",
+    "tsunagu.cases",
     "tsunagu.referrals",
 ]
 
