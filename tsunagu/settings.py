@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tsunagu.facilities",
     "tsunagu.cases",
     "tsunagu.referrals",
+    "tsunagu.notifications",
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,12 @@ VACANCY_STALE_DAYS = env_int("VACANCY_STALE_DAYS", 3)
 # Functions the background worker (manage.py run_worker) calls in turn; see tsunagu/lib/worker.py.
 WORKER_TASKS = [
     "tsunagu.facilities.importers.process_pending_imports",
+    "tsunagu.referrals.services.expire_overdue_referrals",
+    "tsunagu.referrals.services.send_deadline_reminders",
+    "tsunagu.notifications.services.send_pending_emails",
 ]
+# Receivers get a reminder this many hours before an unanswered request's deadline.
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 3)
 
 LOGGING = {
     "version": 1,

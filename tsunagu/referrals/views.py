@@ -1,0 +1,327 @@
+"""Pages of the referral loop: the receiver's inbox and answer, the sender's board, offers."""
+
+import uuid
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.cases.models import Case
+from tsunagu.facilities.models import Unit
+from tsunagu.lib.workdays import default_reply_deadline
+from tsunagu.referrals import services
+from tsunagu.referrals.forms import AnswerForm, MessageForm, OfferForm, ReasonForm, SendForm
+from tsunagu.referrals.models import Referral, ReferralEvent, Side
+from tsunagu.referrals.services import TransitionRefused, actor_side
+
+Status = Referral.Status
+
+INBOX_FILTERS = {
+    "new": (Status.SENT, Status.VIEWED, Status.ASKED),
+    "answered": (Status.ACCEPTED, Status.DECLINED, Status.OFFERED),
+    "closed": (Status.CONFIRMED, Status.RELEASED, Status.WITHDRAWN, Status.EXPIRED),
+}
+
+
+def get_referral_for_user_or_404(user, public_id):
+    """The referral with this id if it was sent by or to the user's facility (office: any); 404 otherwise."""
+    referrals = Referral.objects.visible_to(user).select_related(
+        "case", "case__owner", "case__municipality", "unit", "unit__kind", "receiver", "batch"
+    )
+    return get_object_or_404(referrals, public_id=public_id)
+
+
+def get_own_case_or_404(user, ref, *, act=False):
+    """A case of the user's own facility (the office may look, not act); 404 for everyone else."""
+    cases = Case.objects.select_related("owner", "municipality")
+    if user.is_office and not act:
+        return get_object_or_404(cases, ref=ref)
+    facility = member_facility(user)
+    if facility is None:
+        raise Http404
+    return get_object_or_404(cases, ref=ref, owner=facility)
+
+
+def _refuse(request, error):
+    text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+    messages.error(request, text)
+
+
+def _record(request, action, obj):
+    try:
+        from tsunagu.audit import record
+    except ImportError:  # the audit trail is optional until the audit app is installed
+        return
+    record(request, action, obj=obj)
+
+
+@require_GET
+def inbox(request):
+    facility = require_member(request.user)
+    show = request.GET.get("show", "new")
+    if show not in INBOX_FILTERS:
+        show = "new"
+    referrals = (
+        Referral.objects.received_by(facility).filter(status__in=INBOX_FILTERS[show])
+        .select_related("case", "case__owner", "case__municipality", "unit")
+        .order_by("-created_at")[:200]
+    )
+    template = "referrals/_inbox_list.html" if request.htmx else "referrals/inbox.html"
+    return render(request, template, {"referrals": referrals, "show": show, "filters": INBOX_FILTERS})
+
+
+@require_GET
+def detail(request, public_id):
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    services.open_referral(referral, request.user)
+    _record(request, "referral.view", referral)
+    side = actor_side(referral, request.user)
+    context = {
+        "referral": referral,
+        "case": referral.case,
+        "side": side,
+        "needs": referral.case.needs.select_related("need"),
+        "thread": referral.messages.select_related("author", "author_facility"),
+        "events": referral.events.select_related("actor", "actor_facility"),
+        "answer_form": AnswerForm(),
+        "message_form": MessageForm(),
+        "reasons": Referral.DeclineReason.choices,
+        "can": {
+            "answer": side == Side.RECEIVER and referral.side_for(Status.ACCEPTED) == Side.RECEIVER,
+            "confirm": referral.can(Status.CONFIRMED, request.user),
+            "withdraw": referral.can(Status.WITHDRAWN, request.user),
+            "decline_offer": referral.is_offer and referral.can(Status.DECLINED, request.user),
+            "message": side in (Side.SENDER, Side.RECEIVER)
+            and referral.status not in (Status.WITHDRAWN, Status.EXPIRED, Status.RELEASED),
+        },
+        "tomorrow": timezone.localdate() + timedelta(days=1),
+    }
+    return render(request, "referrals/detail.html", context)
+
+
+@require_POST
+def answer(request, public_id):
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    if actor_side(referral, request.user) != Side.RECEIVER:
+        raise PermissionDenied(_("この操作は依頼を受けた施設だけができます。"))
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("referrals:detail", referral.public_id)
+    data = form.cleaned_data
+    action = data["action"]
+    try:
+        if action == "ask":
+            services.ask(referral, by=request.user, question=data["question"])
+        elif action == "accept":
+            referral.transition(Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"])
+        else:
+            referral.transition(Status.DECLINED, by=request.user, decline_reason=data["decline_reason"],
+                                decline_note=data["decline_note"])
+    except TransitionRefused as error:
+        _refuse(request, error)
+    else:
+        messages.success(request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()})
+    return redirect("referrals:detail", referral.public_id)
+
+
+@require_POST
+def post_message(request, public_id):
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    else:
+        try:
+            services.post_message(referral, by=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            _refuse(request, error)
+    return redirect(reverse("referrals:detail", args=[referral.public_id]) + "#thread")
+
+
+def _transition_view(request, public_id, to, done_message):
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    if actor_side(referral, request.user) is None:
+        raise PermissionDenied(_("事務局は打診の状態を変えられません。"))
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    else:
+        try:
+            referral.transition(to, by=request.user, reason=form.cleaned_data["reason"])
+        except TransitionRefused as error:
+            _refuse(request, error)
+        else:
+            messages.success(request, done_message)
+    if request.POST.get("next") == "board" and actor_side(referral, request.user) == Side.SENDER:
+        return redirect("referrals:board", referral.case.ref)
+    return redirect("referrals:detail", referral.public_id)
+
+
+@require_POST
+def confirm(request, public_id):
+    return _transition_view(request, public_id, Status.CONFIRMED, _("受入先を決定しました。他の依頼先には「他施設に決定」とお知らせしました。"))
+
+
+@require_POST
+def withdraw(request, public_id):
+    return _transition_view(request, public_id, Status.WITHDRAWN, _("取り下げました。"))
+
+
+@require_POST
+def decline_offer(request, public_id):
+    return _transition_view(request, public_id, Status.DECLINED, _("申し出を見送りました。"))
+
+
+@require_POST
+def send(request, ref):
+    """From the search results: the chosen units; a second post with `send` sends the request."""
+    require_member(request.user)
+    case = get_own_case_or_404(request.user, ref, act=True)
+    form = SendForm(request.POST)
+    if "send" in request.POST and form.is_valid():
+        try:
+            batch = services.send_request(
+                case, form.cleaned_data["units"], by=request.user,
+                deadline=form.cleaned_data["deadline"], message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(n)d件の依頼先に送信しました。") % {"n": batch.referrals.count()})
+            return redirect("referrals:board", case.ref)
+    elif "send" not in request.POST:
+        # First arrival from the search page: show what will be sent, with the default deadline.
+        form = SendForm(initial={"deadline": timezone.localtime(default_reply_deadline(timezone.now()))})
+        form.fields["units"].initial = request.POST.getlist("units")
+    units = Unit.objects.filter(public_id__in=_valid_uuids(request.POST.getlist("units"))).select_related(
+        "facility", "kind", "vacancy")
+    return render(request, "referrals/send.html", {"case": case, "form": form, "units": units})
+
+
+def _valid_uuids(values):
+    valid = []
+    for value in values:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return valid
+
+
+def board_context(case):
+    referrals = list(
+        case.referrals.select_related("unit", "unit__kind", "receiver", "batch").order_by("created_at", "id")
+    )
+    events = (
+        ReferralEvent.objects.filter(referral__case=case)
+        .select_related("referral__unit", "referral__receiver", "actor", "actor_facility")
+        .order_by("-at", "-id")[:200]
+    )
+    counts = {status: 0 for status in Status.values}
+    for referral in referrals:
+        counts[referral.status] += 1
+    return {
+        "case": case,
+        "requests": [r for r in referrals if not r.is_offer],
+        "offers": [r for r in referrals if r.is_offer],
+        "counts": counts,
+        "open_count": sum(1 for r in referrals if r.is_open),
+        "events": events,
+    }
+
+
+@require_GET
+def board(request, ref):
+    case = get_own_case_or_404(request.user, ref)
+    _record(request, "case.board.view", case)
+    context = board_context(case)
+    context["can_act"] = member_facility(request.user) is not None and case.owner_id == member_facility(request.user).pk
+    template = "referrals/_board.html" if request.htmx else "referrals/board.html"
+    return render(request, template, context)
+
+
+@require_POST
+def withdraw_all(request, ref):
+    case = get_own_case_or_404(request.user, ref, act=True)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            count = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+        except TransitionRefused as error:
+            _refuse(request, error)
+        else:
+            messages.success(request, _("%(n)d件の依頼を取り下げました。") % {"n": count})
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect("referrals:board", case.ref)
+
+
+def offerable_cases(facility):
+    """Open cases published for offers in the facility's medical area, each with the facility's
+    units that can care for the patient (every required need covered, kind among those wished)."""
+    area_id = facility.municipality.area_id
+    units = list(Unit.objects.active().filter(facility=facility).select_related("kind", "vacancy"))
+    cases = list(
+        Case.objects.published_for_offers().exclude(owner=facility)
+        .filter(municipality__area_id=area_id)
+        .select_related("municipality", "owner")
+        .prefetch_related("wished_kinds", Prefetch("needs", queryset=_case_needs()))
+        .order_by("-created_at")[:100]
+    )
+    taken = set(
+        Referral.objects.open().filter(case__in=cases, unit__in=units).values_list("case_id", "unit_id")
+    )
+    rows = []
+    for case in cases:
+        kinds = {kind.pk for kind in case.wished_kinds.all()}
+        fitting = [
+            unit for unit in units
+            if unit.capability_mask & case.required_mask == case.required_mask
+            and (not kinds or unit.kind_id in kinds)
+        ]
+        if fitting:
+            rows.append({"case": case, "units": [(unit, (case.pk, unit.pk) in taken) for unit in fitting]})
+    return rows
+
+
+def _case_needs():
+    from tsunagu.cases.models import CaseNeed
+
+    return CaseNeed.objects.select_related("need")
+
+
+@require_GET
+def offers_browse(request):
+    facility = require_member(request.user)
+    return render(request, "referrals/offers.html", {"rows": offerable_cases(facility)})
+
+
+@require_POST
+def offer(request, ref):
+    facility = require_member(request.user)
+    cases = Case.objects.published_for_offers().exclude(owner=facility)
+    case = get_object_or_404(cases, ref=ref, municipality__area_id=facility.municipality.area_id)
+    form = OfferForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    unit = get_object_or_404(Unit, public_id=form.cleaned_data["unit"], facility=facility)
+    try:
+        referral = services.make_offer(case, unit, by=request.user, message=form.cleaned_data["message"])
+    except ValidationError as error:
+        _refuse(request, error)
+        return redirect("referrals:offers")
+    messages.success(request, _("受入れを申し出ました。依頼元の返事をお待ちください。"))
+    return redirect("referrals:detail", referral.public_id)
