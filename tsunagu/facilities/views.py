@@ -1,5 +1,300 @@
-from django.shortcuts import render
+"""Directory, facility page, daily vacancy update and the facility's own profile pages.
+
+Access rules live in tsunagu.accounts.access: outsiders get 404, a role too low gets 403.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tsunagu.accounts.access import (
+    get_own_facility_or_404, get_own_unit_or_404, member_facility, require_member,
+)
+from tsunagu.accounts.models import Membership
+from tsunagu.facilities import services
+from tsunagu.facilities.forms import (
+    CapabilityForm, DeskForm, DirectoryFilterForm, FacilityProfileForm, MemberAddForm, RoleForm,
+    UnitForm, VacancyForm,
+)
+from tsunagu.facilities.models import (
+    CoordinationDesk, Facility, Unit, UnitCapability, VacancyEvent,
+)
+from tsunagu.network.models import CareNeed
+
+DIRECTORY_PAGE_SIZE = 50
+HISTORY_LENGTH = 30
 
 
+def _may_edit(user, facility) -> bool:
+    return user.is_office or member_facility(user) == facility
+
+
+def _may_administer(user, facility) -> bool:
+    return user.is_office or (member_facility(user) == facility and user.is_facility_admin)
+
+
+# --- directory and facility page ------------------------------------------------------------
+
+@require_GET
 def directory(request):
-    return render(request, "facilities/directory.html", {})
+    """The network directory: filters, distance order, free beds and freshness per facility."""
+    form = DirectoryFilterForm(request.GET or None)
+    filters, near = {}, None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        near = data["near"]
+        filters = dict(
+            area=data["area"], municipality=data["municipality"], kind=data["kind"],
+            need_mask=form.need_mask, free_now=data["free_now"], near=near, name=data["q"],
+        )
+    facilities = services.directory_queryset(**filters)
+    page = Paginator(facilities, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "rows": services.directory_rows(page.object_list, near=near),
+        "near": near,
+        "query": _query_without_page(request),
+    }
+    if request.htmx and request.htmx.target == "directory-results":
+        return render(request, "facilities/_directory_results.html", context)
+    return render(request, "facilities/directory.html", context)
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@require_GET
+def detail(request, facility_id):
+    """A facility's page: facts, desks, units with capabilities and vacancy, vacancy history."""
+    facility = get_object_or_404(
+        Facility.objects.select_related("kind", "municipality__area"), public_id=facility_id
+    )
+    may_edit = _may_edit(request.user, facility)
+    if not facility.active and not may_edit:
+        raise Http404(_("施設が見つかりません。"))
+    units = list(
+        facility.units.filter(**({} if may_edit else {"active": True}))
+        .select_related("kind", "vacancy", "vacancy__updated_by")
+        .prefetch_related(
+            Prefetch("capabilities", queryset=UnitCapability.objects.select_related("need"))
+        )
+    )
+    history = (
+        VacancyEvent.objects.filter(unit__facility=facility)
+        .select_related("unit", "by")[:HISTORY_LENGTH]
+    )
+    return render(request, "facilities/detail.html", {
+        "facility": facility,
+        "desks": list(facility.desks.all()),
+        "units": [_unit_view(unit) for unit in units],
+        "history": history,
+        "may_edit": may_edit,
+        "may_administer": _may_administer(request.user, facility),
+    })
+
+
+def _unit_view(unit):
+    """A unit with its capabilities grouped by care-need group, for the facility page."""
+    groups = {}
+    for cap in unit.capabilities.all():
+        groups.setdefault(cap.need.get_group_display(), []).append(cap)
+    return {"unit": unit, "vacancy": getattr(unit, "vacancy", None), "capability_groups": list(groups.items())}
+
+
+# --- daily vacancy update -------------------------------------------------------------------
+
+def _vacancy_units(facility):
+    return list(
+        Unit.objects.filter(facility=facility, active=True)
+        .select_related("kind", "facility__municipality", "vacancy", "vacancy__updated_by")
+    )
+
+
+@require_GET
+def vacancy(request):
+    """The user's own facility: one card per unit, 保存 or 変更なし."""
+    facility = require_member(request.user)
+    cards = [{"unit": unit, "form": VacancyForm(unit=unit)} for unit in _vacancy_units(facility)]
+    return render(request, "facilities/vacancy.html", {"facility": facility, "cards": cards})
+
+
+@require_POST
+def vacancy_save(request, unit_id):
+    """Save one unit's figures (action=save) or confirm them unchanged (action=unchanged)."""
+    unit = get_own_unit_or_404(request.user, unit_id)
+    if not unit.active:
+        raise Http404(_("見つかりません。"))
+    saved = None
+    if request.POST.get("action") == "unchanged":
+        services.confirm_vacancy_unchanged(unit, by=request.user)
+        form = VacancyForm(unit=unit)
+        saved = _("変更なしで確認しました。")
+    else:
+        form = VacancyForm(request.POST, unit=unit)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.record_vacancy(
+                unit, by=request.user, free_now=data["free_now"], free_male=data["free_male"],
+                free_female=data["free_female"], expected_7d=data["expected_7d"], note=data["note"],
+            )
+            form = VacancyForm(unit=unit)
+            saved = _("保存しました。")
+    if request.htmx:
+        return render(request, "facilities/_vacancy_card.html", {
+            "card": {"unit": unit, "form": form, "saved": saved},
+        })
+    if saved:
+        messages.success(request, f"{unit.name}: {saved}")
+        return redirect("facilities:vacancy")
+    cards = [
+        {"unit": other, "form": form if other.pk == unit.pk else VacancyForm(unit=other)}
+        for other in _vacancy_units(unit.facility)
+    ]
+    return render(request, "facilities/vacancy.html", {"facility": unit.facility, "cards": cards})
+
+
+@require_POST
+def vacancy_confirm_all(request):
+    """「すべて変更なし」: every active unit of the user's facility, in one transaction."""
+    facility = require_member(request.user)
+    count = services.confirm_all_unchanged(_vacancy_units(facility), by=request.user)
+    messages.success(request, _("%(count)d件を変更なしで確認しました。") % {"count": count})
+    return redirect("facilities:vacancy")
+
+
+# --- the facility's own profile -------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request, facility_id):
+    facility = get_own_facility_or_404(request.user, facility_id)
+    form = FacilityProfileForm(request.POST or None, instance=facility, can_deactivate=request.user.is_office)
+    if request.method == "POST" and form.is_valid():
+        services.save_facility_profile(form)
+        messages.success(request, _("施設情報を保存しました。"))
+        return redirect("facilities:detail", facility.public_id)
+    return render(request, "facilities/profile_form.html", {"facility": facility, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def unit_add(request, facility_id):
+    facility = get_own_facility_or_404(request.user, facility_id)
+    form = UnitForm(request.POST or None, instance=Unit(facility=facility))
+    if request.method == "POST" and form.is_valid():
+        unit = services.save_unit(form)
+        messages.success(request, _("「%(name)s」を追加しました。受入れ可能な医療処置を設定してください。") % {"name": unit.name})
+        return redirect("facilities:unit_capabilities", unit.public_id)
+    return render(request, "facilities/unit_form.html", {"facility": facility, "form": form, "unit": None})
+
+
+@require_http_methods(["GET", "POST"])
+def unit_edit(request, unit_id):
+    unit = get_own_unit_or_404(request.user, unit_id)
+    form = UnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        services.save_unit(form)
+        messages.success(request, _("「%(name)s」を保存しました。") % {"name": unit.name})
+        return redirect("facilities:detail", unit.facility.public_id)
+    return render(request, "facilities/unit_form.html", {"facility": unit.facility, "form": form, "unit": unit})
+
+
+@require_http_methods(["GET", "POST"])
+def unit_capabilities(request, unit_id):
+    """The whole catalogue for one unit, each need 受入可 / 条件付き / 不可; saved in one transaction."""
+    unit = get_own_unit_or_404(request.user, unit_id)
+    needs = CareNeed.objects.filter(active=True)
+    form = CapabilityForm(request.POST or None, unit=unit, needs=needs)
+    if request.method == "POST" and form.is_valid():
+        services.save_unit_capabilities(unit, form.levels())
+        messages.success(request, _("「%(name)s」の受入れ可能な医療処置を保存しました。") % {"name": unit.name})
+        return redirect("facilities:detail", unit.facility.public_id)
+    return render(request, "facilities/capabilities_form.html", {
+        "facility": unit.facility, "unit": unit, "form": form,
+    })
+
+
+# --- coordination desks (facility admin) ----------------------------------------------------
+
+def _own_desk_or_404(user, desk_id):
+    desk = get_object_or_404(CoordinationDesk.objects.select_related("facility"), public_id=desk_id)
+    # The facility check answers 404 to outsiders and 403 to staff, as for the facility itself.
+    get_own_facility_or_404(user, desk.facility.public_id, admin=True)
+    return desk
+
+
+@require_http_methods(["GET", "POST"])
+def desks(request, facility_id):
+    facility = get_own_facility_or_404(request.user, facility_id, admin=True)
+    form = DeskForm(request.POST or None, instance=CoordinationDesk(facility=facility))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("窓口を追加しました。"))
+        return redirect("facilities:desks", facility.public_id)
+    return render(request, "facilities/desks.html", {
+        "facility": facility, "desks": list(facility.desks.all()), "form": form,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def desk_edit(request, desk_id):
+    desk = _own_desk_or_404(request.user, desk_id)
+    form = DeskForm(request.POST or None, instance=desk)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("窓口を保存しました。"))
+        return redirect("facilities:desks", desk.facility.public_id)
+    return render(request, "facilities/desk_form.html", {"facility": desk.facility, "desk": desk, "form": form})
+
+
+@require_POST
+def desk_delete(request, desk_id):
+    desk = _own_desk_or_404(request.user, desk_id)
+    facility = desk.facility
+    desk.delete()
+    messages.success(request, _("窓口を削除しました。"))
+    return redirect("facilities:desks", facility.public_id)
+
+
+# --- members (facility admin; the office for any facility) ----------------------------------
+
+@require_http_methods(["GET", "POST"])
+def members(request, facility_id):
+    facility = get_own_facility_or_404(request.user, facility_id, admin=True)
+    form = MemberAddForm(request.POST or None, facility=facility)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        messages.success(request, _("%(name)s さんを追加しました。") % {"name": user})
+        return redirect("facilities:members", facility.public_id)
+    memberships = facility.memberships.select_related("user").order_by("-role", "user__username")
+    return render(request, "facilities/members.html", {
+        "facility": facility, "memberships": memberships, "form": form,
+        "roles": Membership.Role.choices,
+    })
+
+
+@require_POST
+def member_role(request, facility_id, user_id):
+    facility = get_own_facility_or_404(request.user, facility_id, admin=True)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), facility=facility, user__public_id=user_id
+    )
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("役割を選んでください。"))
+    else:
+        try:
+            services.change_role(membership, form.cleaned_data["role"])
+        except services.LastAdminError:
+            messages.error(request, _("施設管理者が一人もいなくなるため、役割を変更できません。"))
+        else:
+            messages.success(request, _("%(name)s さんの役割を「%(role)s」にしました。") % {
+                "name": membership.user, "role": membership.get_role_display(),
+            })
+    return redirect("facilities:members", facility.public_id)
