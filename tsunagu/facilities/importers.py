@@ -229,7 +229,7 @@ def kaigo_kind_code(service: str) -> str | None:
         return KAIGO_SERVICE_KINDS[service]
     # 特定施設入居者生活介護(…) and its 地域密着型 variants name the kind of housing in brackets.
     if service.startswith(("特定施設入居者生活介護", "地域密着型特定施設入居者生活介護")):
-        if "サービス付き高齢者向け住宅" in service:
+        if "サービス付き高齢者向け住宅" in service and "サービス付き高齢者向け住宅以外" not in service:
             return "sakouju"
         if "軽費" in service:
             return "care_house"
