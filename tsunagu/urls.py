@@ -8,8 +8,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("tsunagu.accounts.urls")),
     path("facilities/", include("tsunagu.facilities.urls")),
+    path("cases/", include("tsunagu.cases.urls")),
     path("referrals/", include("tsunagu.referrals.urls")),
     path("notifications/", include("tsunagu.notifications.urls")),
+    path("api/", include("tsunagu.api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

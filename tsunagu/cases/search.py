@@ -1,0 +1,380 @@
+"""Candidate search: which units can take a patient now, best first, and why.
+
+Hard filters run in SQL on one table (the unit's search copies, kept in step by
+Unit.sync_search_fields()) through partial indexes over open units:
+
+- capability_mask & required = required (yes or conditional for every required need);
+- kind among the wished kinds; area among the wished areas (or one prefecture, or all Japan);
+- the care level accepted (care_level_mask = 0 means any);
+- not full (free now or expected within 7 days) and active: `search_open`.
+
+Ranking is an SQL ORDER BY, then LIMIT: fit (fewer "conditional" needs first), freshness of
+the vacancy (stale last), distance from the origin (equirectangular, squared, so it needs no
+SQL math functions and runs the same on SQLite and PostgreSQL), and cost within budget.
+A nationwide search ordered by distance reads only a box around the origin, widened until
+the box provably holds the nearest results (see _search_by_distance).
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Case, ExpressionWrapper, F, FloatField, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tsunagu.facilities.models import Unit, UnitCapability, stale_before
+from tsunagu.network.models import (
+    CARE_LEVEL_BITS, CareNeed, FacilityKind, MedicalArea, Municipality, distance_km,
+)
+
+KM_PER_DEGREE = 111.2
+# The distance search starts with a box this wide around the origin and doubles it.
+FIRST_RADIUS_KM = 20.0
+# Beyond this the box spans Japan: run the search without a box.
+MAX_RADIUS_KM = 1600.0
+FAR_AWAY = 1.0e9
+
+
+class Order:
+    RANK = "rank"  # fit, freshness, distance, cost
+    DISTANCE = "distance"  # distance first, then fit, freshness, cost
+
+
+@dataclass
+class Candidate:
+    """One unit that fits (or, for a near miss, misses one need), with the reasons."""
+
+    unit: Unit
+    distance_km: float | None
+    accepted: list  # CareNeed accepted without conditions
+    conditional: list  # (CareNeed, note) accepted on conditions
+    missing: CareNeed | None
+    free_now: int
+    expected_7d: int
+    vacancy_at: datetime | None
+    is_stale: bool
+    within_budget: bool | None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def is_near_miss(self) -> bool:
+        return self.missing is not None
+
+
+@dataclass
+class SearchCriteria:
+    """A search given by codes (API, benchmark), resolved to what search_units takes."""
+
+    needs: list
+    required_mask: int
+    kinds: list | None
+    areas: list | None
+    prefecture: str
+    origin: tuple | None
+    care_level: str | None
+    budget: int | None
+    scope: str
+
+    @classmethod
+    def from_codes(cls, *, needs=(), kinds=(), areas=(), prefecture="", nationwide=False,
+                   origin="", care_level="", budget=None):
+        """Resolve codes; raises ValueError with a message for the user on anything unknown."""
+        if sum(map(bool, (areas, prefecture, nationwide))) != 1:
+            raise ValueError(_("検索範囲 (二次医療圏・都道府県・全国) をどれか1つ指定してください。"))
+        found_needs = list(CareNeed.objects.filter(code__in=needs, active=True)) if needs else []
+        unknown = set(needs) - {need.code for need in found_needs}
+        if unknown:
+            raise ValueError(_("不明な医療処置のコードです: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+        found_kinds = list(FacilityKind.objects.filter(code__in=kinds)) if kinds else None
+        if kinds and len(found_kinds) != len(set(kinds)):
+            raise ValueError(_("不明な施設種別のコードが含まれています。"))
+        found_areas = list(MedicalArea.objects.filter(code__in=areas)) if areas else None
+        if areas and len(found_areas) != len(set(areas)):
+            raise ValueError(_("不明な二次医療圏のコードが含まれています。"))
+        if prefecture and not (len(prefecture) == 2 and prefecture.isdigit()):
+            raise ValueError(_("都道府県コードは2桁の数字で指定してください。"))
+        point = None
+        if origin:
+            municipality = Municipality.objects.filter(code=origin).values_list("lat", "lng").first()
+            if municipality is None:
+                raise ValueError(_("不明な市区町村コードです: %(code)s") % {"code": origin})
+            point = municipality if municipality[0] is not None else None
+        if care_level and care_level not in CARE_LEVEL_BITS:
+            raise ValueError(_("不明な要介護度です: %(level)s") % {"level": care_level})
+        scope = "area" if areas else "prefecture" if prefecture else "nationwide"
+        return cls(
+            needs=found_needs, required_mask=mask_of_needs(found_needs), kinds=found_kinds,
+            areas=found_areas, prefecture=prefecture, origin=point,
+            care_level=care_level or None, budget=budget, scope=scope,
+        )
+
+
+def mask_of_needs(needs) -> int:
+    mask = 0
+    for need in needs:
+        mask |= 1 << need.bit
+    return mask
+
+
+@dataclass
+class SearchResult:
+    candidates: list[Candidate]
+    near_misses: list[Candidate]
+
+
+def bits_of(mask: int) -> list[int]:
+    return [bit for bit in range(mask.bit_length()) if mask >> bit & 1]
+
+
+def _ids(objects):
+    return [getattr(obj, "pk", obj) for obj in objects]
+
+
+def _filtered(required_mask, *, kinds, areas, prefecture, care_level, near_miss):
+    units = Unit.objects.filter(search_open=True)
+    if areas is not None:
+        units = units.filter(search_area_id__in=_ids(areas))
+    elif prefecture:
+        units = units.filter(search_pref=prefecture)
+    if kinds:
+        units = units.filter(kind_id__in=_ids(kinds))
+    if care_level:
+        bit = 1 << CARE_LEVEL_BITS[care_level]
+        units = units.alias(_care=F("care_level_mask").bitand(bit)).filter(
+            Q(care_level_mask=0) | Q(_care=bit)
+        )
+    if not near_miss:
+        return units.covering(required_mask)
+    # Missing exactly one required need: not a full match, and adding one required bit makes it one.
+    aliases, one_short = {"_covered": F("capability_mask").bitand(required_mask)}, Q()
+    for bit in bits_of(required_mask):
+        name = f"_with{bit}"
+        aliases[name] = F("capability_mask").bitor(1 << bit).bitand(required_mask)
+        one_short |= Q(**{name: required_mask})
+    return units.alias(**aliases).filter(one_short).exclude(_covered=required_mask)
+
+
+def _ranked(units, required_mask, *, origin, budget, order):
+    fit = Value(0)
+    for bit in bits_of(required_mask):
+        units = units.alias(**{f"_cond{bit}": F("conditional_mask").bitand(1 << bit)})
+        fit = fit + Case(When(**{f"_cond{bit}": 0}, then=Value(0)), default=Value(1))
+    stale = Case(When(search_vacancy_at__gte=stale_before(), then=Value(0)), default=Value(1))
+    over_budget = Value(0)
+    if budget:
+        over_budget = Case(When(cost_min__gt=budget, then=Value(1)), default=Value(0))
+    if origin:
+        lat0, lng0 = origin
+        shrink = math.cos(math.radians(lat0))
+        dlat = F("search_lat") - Value(lat0)
+        dlng = (F("search_lng") - Value(lng0)) * Value(shrink)
+        d2 = Coalesce(
+            ExpressionWrapper(dlat * dlat + dlng * dlng, output_field=FloatField()),
+            Value(FAR_AWAY), output_field=FloatField(),
+        )
+    else:
+        d2 = Value(0.0, output_field=FloatField())
+    units = units.alias(
+        _fit=ExpressionWrapper(fit, output_field=IntegerField()),
+        _stale=ExpressionWrapper(stale, output_field=IntegerField()),
+        _over=ExpressionWrapper(over_budget, output_field=IntegerField()),
+    ).annotate(_d2=d2)
+    if order == Order.DISTANCE:
+        return units.order_by("_d2", "_fit", "_stale", "_over", "pk")
+    return units.order_by("_fit", "_stale", "_d2", "_over", "pk")
+
+
+def _search_by_distance(units, limit, origin):
+    """The `limit` nearest rows, reading only a box around the origin when that suffices.
+
+    A result inside a box of half-width r is certainly among the nearest when its distance
+    is at most r: every unit outside the box is farther than r. So the box doubles until the
+    last of `limit` results lies within r, or the box spans the country.
+    """
+    lat0, lng0 = origin
+    shrink = math.cos(math.radians(lat0))
+    radius = FIRST_RADIUS_KM
+    while radius < MAX_RADIUS_KM:
+        dlat = radius / KM_PER_DEGREE
+        dlng = radius / (KM_PER_DEGREE * max(shrink, 0.1))
+        rows = list(units.filter(
+            search_lat__range=(lat0 - dlat, lat0 + dlat),
+            search_lng__range=(lng0 - dlng, lng0 + dlng),
+        )[:limit])
+        if len(rows) == limit and math.sqrt(rows[-1][1]) * KM_PER_DEGREE <= radius:
+            return rows
+        radius *= 2
+    return list(units[:limit])
+
+
+def search_units(required_mask, *, kinds=None, areas=None, prefecture=None, care_level=None,
+                 origin=None, budget=None, limit=50, near_misses=False, order=None, catalogue=None):
+    """Ranked candidate units for a set of required needs.
+
+    kinds, areas: FacilityKind / MedicalArea objects or ids (None: any); prefecture: a
+    2-digit code used when areas is None; neither: all of Japan. origin: (lat, lng) of the
+    patient's municipality. order: Order.RANK (default with areas or prefecture) or
+    Order.DISTANCE (default nationwide). catalogue: the CareNeed objects of the mask when
+    the caller has them already. Returns a SearchResult: up to `limit` candidates, and with
+    near_misses=True up to `limit` units that miss exactly one required need.
+    """
+    if order is None:
+        order = Order.DISTANCE if areas is None and not prefecture and origin else Order.RANK
+    if order == Order.DISTANCE and not origin:
+        order = Order.RANK
+    found = _query(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
+                   care_level=care_level, origin=origin, budget=budget, limit=limit,
+                   order=order, near_miss=False)
+    missed = []
+    if near_misses and required_mask:
+        missed = _query(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
+                        care_level=care_level, origin=origin, budget=budget, limit=limit,
+                        order=order, near_miss=True)
+    return _build(required_mask, found, missed, origin=origin, budget=budget, catalogue=catalogue)
+
+
+def _query(required_mask, *, kinds, areas, prefecture, care_level, origin, budget, limit, order,
+           near_miss):
+    units = _filtered(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
+                      care_level=care_level, near_miss=near_miss)
+    ranked = _ranked(units, required_mask, origin=origin, budget=budget, order=order)
+    rows = ranked.values_list("pk", "_d2")
+    if order == Order.DISTANCE and areas is None and not prefecture:
+        return _search_by_distance(rows, limit, origin)
+    return list(rows[:limit])
+
+
+def _build(required_mask, found, missed, *, origin, budget, catalogue):
+    """Load the units of the ranked rows and their conditional notes: three queries in all."""
+    pks = [pk for pk, _ in found] + [pk for pk, _ in missed]
+    if not pks:
+        return SearchResult([], [])
+    units = Unit.objects.select_related("facility__municipality", "kind", "search_area").in_bulk(pks)
+    if catalogue is None:
+        catalogue = CareNeed.objects.filter(bit__in=bits_of(required_mask))
+    needs = {need.bit: need for need in catalogue}
+    bit_of = {need.pk: bit for bit, need in needs.items()}
+    notes = {
+        (unit_id, bit_of[need_id]): note
+        for unit_id, need_id, note in UnitCapability.objects.filter(
+            unit_id__in=pks, level=UnitCapability.Level.CONDITIONAL, need_id__in=list(bit_of),
+        ).values_list("unit_id", "need_id", "note")
+    }
+    stale_from = stale_before()
+
+    def candidate(pk):
+        unit = units[pk]
+        accepted, conditional, missing = [], [], None
+        for bit, need in sorted(needs.items(), key=lambda item: (item[1].sort_order, item[0])):
+            if not unit.capability_mask >> bit & 1:
+                missing = need
+            elif unit.conditional_mask >> bit & 1:
+                conditional.append((need, notes.get((pk, bit), "")))
+            else:
+                accepted.append(need)
+        distance = None
+        if origin:
+            distance = distance_km(origin[0], origin[1], unit.search_lat, unit.search_lng)
+        within = None
+        if budget and unit.cost_min is not None:
+            within = unit.cost_min <= budget
+        result = Candidate(
+            unit=unit, distance_km=distance, accepted=accepted, conditional=conditional,
+            missing=missing, free_now=unit.search_free_now, expected_7d=unit.search_expected_7d,
+            vacancy_at=unit.search_vacancy_at,
+            is_stale=unit.search_vacancy_at is None or unit.search_vacancy_at < stale_from,
+            within_budget=within,
+        )
+        result.reasons = reasons_for(result, budget=budget)
+        return result
+
+    return SearchResult(
+        [candidate(pk) for pk, _ in found if pk in units],
+        [candidate(pk) for pk, _ in missed if pk in units],
+    )
+
+
+def yen_man(yen: int) -> str:
+    """120000 → "12", 125000 → "12.5" (万円)."""
+    value = round(yen / 10000, 1)
+    return f"{value:g}"
+
+
+def cost_text(unit) -> str:
+    low, high = unit.cost_min, unit.cost_max
+    if low is None and high is None:
+        return ""
+    if low is not None and high is not None and low != high:
+        return _("月額 %(low)s〜%(high)s万円") % {"low": yen_man(low), "high": yen_man(high)}
+    return _("月額 %(cost)s万円") % {"cost": yen_man(low if low is not None else high)}
+
+
+def updated_text(moment) -> str:
+    if moment is None:
+        return _("未更新")
+    days = (timezone.localdate() - timezone.localdate(moment)).days
+    if days <= 0:
+        return _("本日更新")
+    if days == 1:
+        return _("昨日更新")
+    return _("%(days)s日前更新") % {"days": days}
+
+
+def reasons_for(candidate: Candidate, *, budget=None) -> list[str]:
+    """Why the unit is in the list, in the words a coordinator reads."""
+    reasons = []
+    if candidate.accepted:
+        reasons.append(_("%(needs)s 対応") % {"needs": "・".join(n.label for n in candidate.accepted)})
+    for need, note in candidate.conditional:
+        if note:
+            reasons.append(_("%(need)s: 条件付き — %(note)s") % {"need": need.label, "note": note})
+        else:
+            reasons.append(_("%(need)s: 条件付き") % {"need": need.label})
+    if candidate.missing is not None:
+        reasons.append(_("%(need)s に未対応") % {"need": candidate.missing.label})
+    if candidate.free_now:
+        vacancy = _("空床 %(free)s") % {"free": candidate.free_now}
+    else:
+        vacancy = _("7日以内に %(expected)s 床空く見込み") % {"expected": candidate.expected_7d}
+    reasons.append(f"{vacancy} ({updated_text(candidate.vacancy_at)})")
+    if candidate.is_stale:
+        reasons.append(_("空き状況が古い可能性があります"))
+    if candidate.distance_km is not None:
+        reasons.append(_("約 %(km)s km") % {"km": f"{candidate.distance_km:.1f}"})
+    cost = cost_text(candidate.unit)
+    if cost and budget:
+        if candidate.within_budget:
+            reasons.append(_("%(cost)s (予算内)") % {"cost": cost})
+        else:
+            reasons.append(_("%(cost)s (予算超過)") % {"cost": cost})
+    elif cost:
+        reasons.append(cost)
+    return reasons
+
+
+def case_origin(case):
+    municipality = case.municipality
+    if municipality is None or municipality.lat is None:
+        return None
+    return (municipality.lat, municipality.lng)
+
+
+def search_candidates(case, *, limit=50, near_misses=False, origin=None):
+    """Candidates for a case: its required needs, wished kinds and areas, care level, budget.
+
+    Without wished areas the whole country is searched, nearest first. origin defaults to
+    the patient's municipality. Returns a SearchResult.
+    """
+    areas = list(case.wished_areas.all()) or None
+    return search_units(
+        case.required_mask,
+        kinds=list(case.wished_kinds.all()) or None,
+        areas=areas,
+        care_level=case.care_level or None,
+        origin=origin or case_origin(case),
+        budget=case.budget_monthly or None,
+        limit=limit,
+        near_misses=near_misses,
+    )
