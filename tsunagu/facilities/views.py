@@ -153,6 +153,8 @@ def vacancy_save(request, unit_id):
         })
     if saved:
         messages.success(request, f"{unit.name}: {saved}")
+        if member_facility(request.user) != unit.facility:  # the office correcting a facility
+            return redirect("facilities:detail", unit.facility.public_id)
         return redirect("facilities:vacancy")
     cards = [
         {"unit": other, "form": form if other.pk == unit.pk else VacancyForm(unit=other)}
