@@ -90,9 +90,11 @@ def load_geography(rng):
     for row in read_csv(AREAS_CSV):
         if row["area_code"]:
             areas_by_pref.setdefault(row["pref_code"], {})[row["area_code"]] = row
+    existing = set(MedicalArea.objects.values_list("code", flat=True))
     MedicalArea.objects.bulk_create([
         MedicalArea(code=code, name=row["area_name"], pref_code=pref, pref_name=row["pref_name"])
         for pref, rows in sorted(areas_by_pref.items()) for code, row in sorted(rows.items())
+        if code not in existing
     ])
     areas = {area.code: area for area in MedicalArea.objects.all()}
     kanagawa = {row["lgcode"]: row["medical_area_code"] for row in read_csv(KANAGAWA_CSV)}
@@ -116,7 +118,8 @@ def load_geography(rng):
                 pref_code=pref, pref_name=row["pref"], area=area,
                 lat=float(row["lat"]), lng=float(row["lng"]),
             ))
-    Municipality.objects.bulk_create(municipalities, batch_size=BATCH)
+    existing = set(Municipality.objects.values_list("code", flat=True))
+    Municipality.objects.bulk_create([m for m in municipalities if m.code not in existing], batch_size=BATCH)
     # Wards of designated cities ("横浜市 鶴見区") point to their city.
     by_name = {(m.pref_code, m.name): m for m in Municipality.objects.all()}
     wards = []

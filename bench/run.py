@@ -130,6 +130,15 @@ class Timer:
         return elapsed, body
 
 
+def timed_round(timer, query):
+    """One round: the floor, then each scope; {name: (milliseconds, results)}."""
+    timings = {"floor": (timer.get("/api/v1/ping")[0], None)}
+    for scenario in SCENARIOS:
+        elapsed, body = timer.get(query[scenario])
+        timings[scenario] = (elapsed, json.loads(body)["count"])
+    return timings
+
+
 def summarise(samples):
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
@@ -154,11 +163,10 @@ def bench_database(db, args, log):
         samples = {name: [] for name in ["floor", *SCENARIOS]}
         found = {name: [] for name in SCENARIOS}
         for query in queries:
-            samples["floor"].append(timer.get("/api/v1/ping")[0])
-            for scenario in SCENARIOS:
-                elapsed, body = timer.get(query[scenario])
-                samples[scenario].append(elapsed)
-                found[scenario].append(json.loads(body)["count"])
+            for name, (elapsed, count) in timed_round(timer, query).items():
+                samples[name].append(elapsed)
+                if name in found:
+                    found[name].append(count)
     finally:
         server.terminate()
         server.wait(timeout=10)

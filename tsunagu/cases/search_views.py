@@ -1,0 +1,49 @@
+"""The candidate search page of a case: results with reasons, near misses, ticks for a bulk request."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET
+
+from tsunagu.accounts.access import member_facility
+from tsunagu.cases.models import Case
+from tsunagu.cases.search import search_candidates
+
+
+def get_case_for_search_or_404(user, ref):
+    """A case of the user's own facility; searching for others' patients answers 404."""
+    facility = member_facility(user)
+    if facility is None:
+        raise Http404("患者登録が見つかりません。")
+    case = (
+        Case.objects.select_related("municipality__area")
+        .prefetch_related("wished_kinds", "wished_areas", "needs__need")
+        .filter(ref=ref, owner=facility).first()
+    )
+    if case is None:
+        raise Http404("患者登録が見つかりません。")
+    return case
+
+
+def send_url(case):
+    """Where the ticked candidates go: the bulk request of the referrals app, when installed."""
+    try:
+        return reverse("referrals:send", args=[case.ref])
+    except NoReverseMatch:
+        return None
+
+
+@require_GET
+def case_search(request, ref):
+    case = get_case_for_search_or_404(request.user, ref)
+    near_misses = request.GET.get("near") == "1"
+    result = search_candidates(case, near_misses=near_misses)
+    context = {
+        "case": case,
+        "result": result,
+        "near_misses": near_misses,
+        "send_url": send_url(case) if case.is_open else None,
+        "origin": case.municipality,
+    }
+    template = "cases/_candidates.html" if request.htmx else "cases/search.html"
+    return render(request, template, context)
