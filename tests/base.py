@@ -105,3 +105,20 @@ class PersonaTestCase(TestCase):
 
     def login(self, user):
         self.client.force_login(user)
+
+
+def make_case(owner, needs=(), night=(), kinds=("tokuyo",), areas=None, created_by=None, **fields):
+    """An open anonymous case of `owner`, with needs and night ticks given as catalogue codes."""
+    from tsunagu.cases.models import Case
+
+    defaults = dict(
+        age_band=80, sex="female", municipality=owner.municipality, condition_category="stroke",
+        care_level="c3",
+    )
+    defaults.update(fields)
+    case = Case.objects.create(owner=owner, created_by=created_by, **defaults)
+    case.wished_kinds.set([kind(code) for code in kinds])
+    area = case.municipality.area
+    case.wished_areas.set(areas if areas is not None else ([area] if area else []))
+    case.set_needs([need(code) for code in (*needs, *night)], at_night=[need(code) for code in night])
+    return case

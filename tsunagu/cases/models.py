@@ -359,6 +359,8 @@ class Case(models.Model):
 
     def _change_status(self, to, **fields):
         """Compare-and-set: succeeds only if the row still has the status we read."""
+        if self.status == self.Status.CLOSED:
+            raise CaseStateError(_("この患者登録はすでに終了しています。"))
         if to not in self.TRANSITIONS[self.status]:
             raise CaseStateError(
                 _("「%(old)s」の患者登録を「%(new)s」にはできません。")

@@ -159,9 +159,9 @@ _OLD_DATE_YEAR = 1990
 
 _ID_RUN_RE = re.compile(_NOT_DIGIT_BEFORE + r"\d{8,}" + _NOT_DIGIT_AFTER)
 _ID_CUE_RE = re.compile(
-    r"(?:被保険者番号|被保険者証|保険者番号|保険証番号|保険証|記号番号|記号|受給者番号|受給者証|公費番号"
+    r"(?:被保険者番号|被保険者証|介護保険|医療保険|保険者番号|保険証番号|保険証|記号番号|記号|受給者番号|受給者証|公費番号"
     r"|患者ID|患者番号|カルテ番号|カルテNo\.?|診察券番号|診察券|マイナンバー|個人番号|(?<![A-Za-z])ID(?![A-Za-z]))"
-    r"\s*(?:番号|No\.?)?\s*[:=は]?\s*([A-Za-z]{0,3}[\d][\dA-Za-z\-]{2,})"
+    r"\s*(?:番号|No\.?)?\s*[:=は]?\s*([A-Za-z]{0,3}-?\d[\dA-Za-z\-]{2,})"
 )
 
 _KANJI_NUM = "一二三四五六七八九十"
@@ -191,7 +191,7 @@ ROLE_WORDS_KANJI = frozenset("""
 担当 担当者 看護師 看護 看護婦 准看護師 介護 介護士 介護福祉士 介護職 職員 医師 医者 歯医者 先生 主治医 前医 担当医
 当直医 院長 施設長 管理者 管理人 相談員 支援員 生活相談員 薬剤師 栄養士 事務 受付 窓口 訪看 訪問看護 包括 支援センター
 施設 貴施設 貴院 貴所 貴事業所 病院 医院 診療所 事業所 役所 市役所 区役所 役場 福祉課 病棟 外来 連携室 相談室 各施設 同施設
-娘 息子 長男 次男 三男 長女 次女 三女 嫁 婿 夫 妻 旦那 主人 配偶者 父 母 父親 母親 兄 姉 弟 妹 孫 甥 姪 子 子供 子ども
+娘 息子 長男 次男 三男 長女 次女 三女 嫁 婿 夫 妻 旦那 主人 配偶者 父 母 父親 母親 兄 姉 弟 妹 孫 甥 姪 子供 子ども
 叔父 叔母 伯父 伯母 義父 義母 義兄 義姉 義弟 義妹 婆 爺 祖父 祖母 兄弟 姉妹 従兄弟 いとこ
 後見人 保佐人 補助人 保証人 身元保証人 民生委員 大家 近所 隣 知人 友人 同室者 業者 坊 神 仏 王 殿 彼 彼女 某 同 両 当該
 世話 疲 疲れ 苦労 大事 愁傷 待 待ち 同 多 仕 模 異 一 左 右 有 文 各 今 赤 坊 姫 王子
@@ -202,6 +202,8 @@ ROLE_WORDS_KATAKANA = frozenset("""
 パートナー ホーム センター クリニック ステーション ケアハウス ショート デイ デイサービス サービス リハ リハビリ
 ナースステーション ケア ママ パパ ベビー
 """.split())
+# Role words that are also common endings of given names (花子): allowed only as the whole word (お子様).
+ROLE_WORDS_WHOLE_ONLY = frozenset(["子"])
 
 
 def _span_in_original(origin, text, start, end):
@@ -228,7 +230,7 @@ def _find_name_forms(norm):
             start -= 1
         run = norm[start:end]
         words = ROLE_WORDS_KANJI if char_re is _KANJI_CHAR else ROLE_WORDS_KATAKANA
-        if any(run.endswith(word) for word in words):
+        if run in ROLE_WORDS_WHOLE_ONLY or any(run.endswith(word) for word in words):
             continue
         if char_re is _KATAKANA_CHAR and len(run.strip("ー・")) < 2:
             continue
@@ -294,12 +296,17 @@ def find_personal_data(text: str) -> list[Finding]:
     for match in _ID_RUN_RE.finditer(norm):
         candidates.append((ID_NUMBER, match.start(), match.end()))
     for match in _ID_CUE_RE.finditer(norm):
-        candidates.append((ID_NUMBER, match.start(), match.end()))
+        # A cue decides: 介護保険 0012345678 is an insurance number, not a phone number.
+        candidates.append((ID_NUMBER, match.start(), match.end(), 0.5))
     for start, end in _find_name_forms(norm):
         candidates.append((NAME, start, end))
 
+    def rank(candidate):
+        kind, start, end, *explicit = candidate
+        return (explicit[0] if explicit else PRIORITY.index(kind), start, -end)
+
     accepted = []
-    for kind, start, end in sorted(candidates, key=lambda c: (PRIORITY.index(c[0]), c[1], -c[2])):
+    for kind, start, end, *_rank in sorted(candidates, key=rank):
         if any(start < a_end and a_start < end for _k, a_start, a_end in accepted):
             continue
         accepted.append((kind, start, end))

@@ -1,0 +1,118 @@
+"""Case registration, the facility's case list, the case page and closing."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.cases.forms import CaseForm, CloseCaseForm
+from tsunagu.cases.models import Case, CaseStateError
+
+LIST_LIMIT = 200
+
+# How each tab of the case list is sorted: open cases by the wished date (soonest first,
+# none last), then the oldest registration; finished ones most recent first.
+TAB_ORDER = {
+    Case.Status.OPEN: [F("wished_date").asc(nulls_last=True), "created_at"],
+    Case.Status.MATCHED: ["-updated_at"],
+    Case.Status.CLOSED: ["-closed_at"],
+}
+
+
+def get_case_for_user(user, ref, *, change=False):
+    """The case with this reference code if the user may see it (404 otherwise).
+
+    With change=True, only members of the owner facility may go on; others who can see
+    the case (the network office, later receivers) get 403.
+    """
+    case = get_object_or_404(
+        Case.objects.visible_to(user).select_related("owner", "municipality", "created_by"), ref=ref
+    )
+    if change and case.owner_id != getattr(member_facility(user), "pk", None):
+        raise PermissionDenied(_("この患者登録を変更できるのは登録した施設だけです。"))
+    return case
+
+
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    facility = require_member(request.user)
+    form = CaseForm(request.POST or None, facility=facility)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            case = form.save_case(user=request.user)
+        messages.success(request, _("患者登録 %(ref)s を作成しました。") % {"ref": case.ref})
+        return redirect("cases:detail", ref=case.ref)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request, ref):
+    case = get_case_for_user(request.user, ref, change=True)
+    if not case.is_open:
+        messages.error(request, _("調整中の患者登録だけが編集できます。"))
+        return redirect("cases:detail", ref=case.ref)
+    form = CaseForm(request.POST or None, instance=case, facility=case.owner)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save_case(user=request.user)
+        messages.success(request, _("患者登録 %(ref)s を更新しました。") % {"ref": case.ref})
+        return redirect("cases:detail", ref=case.ref)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@require_GET
+def case_detail(request, ref):
+    case = get_case_for_user(request.user, ref)
+    return render(request, "cases/case_detail.html", _detail_context(request, case, CloseCaseForm()))
+
+
+def _detail_context(request, case, close_form):
+    facility = member_facility(request.user)
+    return {
+        "case": case,
+        "needs": case.needs.select_related("need"),
+        "wished_kinds": case.wished_kinds.all(),
+        "wished_areas": case.wished_areas.all(),
+        "is_owner": facility is not None and case.owner_id == facility.pk,
+        "close_form": close_form,
+    }
+
+
+@require_POST
+def case_close(request, ref):
+    case = get_case_for_user(request.user, ref, change=True)
+    form = CloseCaseForm(request.POST)
+    if not form.is_valid():
+        return render(request, "cases/case_detail.html", _detail_context(request, case, form), status=400)
+    try:
+        case.close(form.cleaned_data["outcome"], form.cleaned_data["note"], by=request.user)
+    except CaseStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("患者登録 %(ref)s を終了しました。") % {"ref": case.ref})
+    return redirect("cases:detail", ref=case.ref)
+
+
+@require_GET
+def case_list(request):
+    user = request.user
+    cases = Case.objects.visible_to(user)
+    facility = member_facility(user)
+    if not user.is_office:
+        require_member(user)
+        # The facility's own cases; cases sent to it are in the referrals inbox.
+        cases = cases.owned_by(facility)
+    status = request.GET.get("status") or Case.Status.OPEN
+    if status not in Case.Status.values:
+        status = Case.Status.OPEN
+    counts = cases.status_counts()
+    rows = list(cases.filter(status=status).with_progress().order_by(*TAB_ORDER[status], "pk")[:LIST_LIMIT])
+    tabs = [(value, label, counts[value]) for value, label in Case.Status.choices]
+    return render(request, "cases/case_list.html", {
+        "rows": rows, "tabs": tabs, "status": status, "count": counts[status],
+        "limit": LIST_LIMIT, "can_register": facility is not None,
+    })
