@@ -60,11 +60,13 @@ def mark_read(facility, user, *, referral=None):
 def send_pending_emails(limit=50) -> int:
     """Worker task: send queued e-mails, each in its own transaction."""
     sent = 0
+    failed = []  # tried once in this run; the next run tries them again
     for _ in range(limit):
         with transaction.atomic():
             email = (
                 OutgoingEmail.objects.select_for_update(skip_locked=True)
                 .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+                .exclude(pk__in=failed)
                 .order_by("id")
                 .first()
             )
@@ -77,6 +79,7 @@ def send_pending_emails(limit=50) -> int:
                 OutgoingEmail.objects.filter(pk=email.pk).update(
                     attempts=email.attempts + 1, last_error=str(error)[:300]
                 )
+                failed.append(email.pk)
                 continue
             OutgoingEmail.objects.filter(pk=email.pk).update(
                 sent_at=timezone.now(), attempts=email.attempts + 1, last_error=""
