@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
@@ -370,10 +371,12 @@ def step_users(ctx: DemoContext):
         ("office", "事務局 伊勢原 さくら (デモ)", None, None, "ネットワーク事務局"),
     ]
     ctx.logins = []
+    # One hash for all five: a slow password hash per user would dominate the loader's run time.
+    password = make_password(DEMO_PASSWORD)
     for username, display_name, facility, role, what in people:
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.tsunagu.example"})
         user.display_name = display_name
-        user.set_password(DEMO_PASSWORD)
+        user.password = password
         if hasattr(user, "must_change_password"):
             user.must_change_password = False
         if facility is None:
