@@ -251,7 +251,7 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
     pks = [pk for pk, _ in found] + [pk for pk, _ in missed]
     if not pks:
         return SearchResult([], [])
-    units = Unit.objects.select_related("facility__municipality", "kind", "search_area").in_bulk(pks)
+    units = Unit.objects.select_related("facility__municipality", "kind", "search_area").order_by().in_bulk(pks)
     if catalogue is None:
         catalogue = CareNeed.objects.filter(bit__in=bits_of(required_mask))
     needs = {need.bit: need for need in catalogue}
@@ -260,7 +260,7 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
         (unit_id, bit_of[need_id]): note
         for unit_id, need_id, note in UnitCapability.objects.filter(
             unit_id__in=pks, level=UnitCapability.Level.CONDITIONAL, need_id__in=list(bit_of),
-        ).values_list("unit_id", "need_id", "note")
+        ).order_by().values_list("unit_id", "need_id", "note")
     }
     stale_from = stale_before()
 
@@ -368,6 +368,10 @@ def search_candidates(case, *, limit=50, near_misses=False, origin=None):
     the patient's municipality. Returns a SearchResult.
     """
     areas = list(case.wished_areas.all()) or None
+    if "needs" in getattr(case, "_prefetched_objects_cache", {}):
+        catalogue = [item.need for item in case.needs.all()]
+    else:
+        catalogue = [item.need for item in case.needs.select_related("need")]
     return search_units(
         case.required_mask,
         kinds=list(case.wished_kinds.all()) or None,
@@ -377,4 +381,5 @@ def search_candidates(case, *, limit=50, near_misses=False, origin=None):
         budget=case.budget_monthly or None,
         limit=limit,
         near_misses=near_misses,
+        catalogue=catalogue,
     )

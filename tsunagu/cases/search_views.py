@@ -1,24 +1,26 @@
 """The candidate search page of a case: results with reasons, near misses, ticks for a bulk request."""
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from tsunagu.accounts.access import member_facility
-from tsunagu.cases.models import Case
+from tsunagu.cases.models import Case, CaseNeed
 from tsunagu.cases.search import search_candidates
 
 
 def get_case_for_search_or_404(user, ref):
     """A case of the user's own facility; searching for others' patients answers 404."""
-    facility = member_facility(user)
-    if facility is None:
+    membership = getattr(user, "membership", None)
+    if membership is None:
         raise Http404("患者登録が見つかりません。")
     case = (
-        Case.objects.select_related("municipality__area")
-        .prefetch_related("wished_kinds", "wished_areas", "needs__need")
-        .filter(ref=ref, owner=facility).first()
+        Case.objects.select_related("municipality")
+        .prefetch_related(
+            "wished_kinds", "wished_areas", Prefetch("needs", CaseNeed.objects.select_related("need"))
+        )
+        .filter(ref=ref, owner_id=membership.facility_id).first()
     )
     if case is None:
         raise Http404("患者登録が見つかりません。")
