@@ -12,6 +12,7 @@ urlpatterns = [
     path("referrals/", include("tsunagu.referrals.urls")),
     path("notifications/", include("tsunagu.notifications.urls")),
     path("api/", include("tsunagu.api.urls")),
+    path("audit/", include("tsunagu.audit.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,11 @@ class User(AbstractUser):
     display_name = models.CharField(_("表示名"), max_length=100, blank=True)
     is_office = models.BooleanField(_("事務局"), default=False)
     wants_email = models.BooleanField(_("新しい依頼をメールで受け取る"), default=True)
+    # An initial password set by an administrator must be replaced by the user at first login.
+    must_change_password = models.BooleanField(_("次回ログイン時にパスワード変更が必要"), default=False)
+    password_changed_at = models.DateTimeField(_("パスワード変更日時"), null=True, blank=True)
+    # Part of the session hash: raising it ends every session of the user ("logout everywhere").
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("利用者")
@@ -21,6 +26,26 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django checks this hash on every request; mixing in session_epoch lets
+        # end_all_sessions() invalidate every session without scanning the session table.
+        from django.utils.crypto import salted_hmac
+
+        key_salt = "tsunagu.accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_epoch}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def end_all_sessions(self):
+        """Log this user out on every browser and device."""
+        User.objects.filter(pk=self.pk).update(session_epoch=models.F("session_epoch") + 1)
+        self.refresh_from_db(fields=["session_epoch"])
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Network-office users and facility admins must use two-factor authentication."""
+        return self.is_office or self.is_superuser or self.is_facility_admin
 
     @property
     def facility(self):

@@ -1,0 +1,75 @@
+"""Completes the login before any other page, and ends idle sessions.
+
+The steps still due are worked out once at login (tsunagu.accounts.signals) and kept in the
+session, so an ordinary request costs no extra query.
+"""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponseRedirect, JsonResponse
+from django.urls import Resolver404, resolve, reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from tsunagu.accounts.security import SECOND_FACTOR_SESSION_KEY, second_factor_step
+
+# The idle timer is pushed forward at most once a minute, not on every request.
+LAST_SEEN_SESSION_KEY = "tsunagu_last_seen"
+_TOUCH_EVERY_SECONDS = 60
+
+
+class AccountSecurityMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            self.touch(request)
+            target = self.pending_step(request, user)
+            if target is not None and not self.is_open(request, target):
+                return self.redirect(request, target)
+        return self.get_response(request)
+
+    @staticmethod
+    def touch(request):
+        # Saving the session moves its expiry SESSION_COOKIE_AGE (the idle timeout) ahead.
+        now = int(time.time())
+        if now - request.session.get(LAST_SEEN_SESSION_KEY, 0) >= _TOUCH_EVERY_SECONDS:
+            request.session[LAST_SEEN_SESSION_KEY] = now
+
+    @staticmethod
+    def pending_step(request, user):
+        """The URL name of the step the user must finish first, or None."""
+        step = request.session.get(SECOND_FACTOR_SESSION_KEY)
+        if step is None:
+            step = request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_step(user)
+        if step == "verify":
+            return "accounts:otp_verify"
+        if user.must_change_password:
+            return "accounts:password_change"
+        if step == "setup" and settings.OTP_REQUIRED_FOR_ADMINS:
+            return "accounts:otp_setup"
+        return None
+
+    @staticmethod
+    def is_open(request, target):
+        if request.path_info.startswith(settings.STATIC_URL):
+            return True
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return True  # a 404 reveals nothing
+        return match.view_name in {target, "accounts:logout", "set_language"}
+
+    @staticmethod
+    def redirect(request, target):
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": "ログインの手続きが完了していません。"}, status=403)
+        url = reverse(target)
+        if request.method == "GET" and not request.htmx:
+            url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(url)
+        return HttpResponseRedirect(url)
