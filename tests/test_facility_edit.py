@@ -58,7 +58,7 @@ class ProfileEditTests(AccessMatrixMixin, PersonaTestCase):
         self.login(self.receiver_nurse)
         response = self.client.post(self.url(), {"url": "not a url"})
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "有効なURLを入力してください")
+        self.assertContains(response, "URLを正しく入力してください。")
 
 
 class UnitEditTests(AccessMatrixMixin, PersonaTestCase):
@@ -226,6 +226,7 @@ class MemberTests(AccessMatrixMixin, PersonaTestCase):
         self.assertRedirects(response, self.url())
         user = User.objects.get(username="aoba_night")
         self.assertEqual(user.membership.facility, self.care_home)
+        self.assertTrue(user.must_change_password)
         self.client.logout()
         self.assertTrue(self.client.login(username="aoba_night", password=PASSWORD))
 

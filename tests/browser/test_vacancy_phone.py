@@ -94,7 +94,7 @@ def test_confirm_everything_unchanged_in_one_tap(phone_page, login, screenshots)
     login(page, "carehome")
     page.goto("/facilities/vacancy/")
     page.get_by_role("button", name="すべて変更なし").click()
-    expect(page.get_by_role("status").first).to_contain_text("2件を変更なしで確認しました。")
+    expect(page.get_by_text("2件を変更なしで確認しました。")).to_be_visible()
     expect(page.get_by_text("3日以上未更新")).to_have_count(0)
     screenshots(page, "all-confirmed")
     assert VacancyEvent.objects.filter(unchanged=True, by=worker).count() == 2

@@ -261,9 +261,10 @@ class MemberAddForm(forms.Form):
     @transaction.atomic
     def save(self):
         data = self.cleaned_data
+        # The first password was chosen by someone else: the user replaces it at first login.
         user = User.objects.create_user(
             username=data["username"], password=data["password"], email=data["email"],
-            display_name=data["display_name"],
+            display_name=data["display_name"], must_change_password=True,
         )
         Membership.objects.create(user=user, facility=self.facility, role=data["role"])
         return user
