@@ -4,7 +4,7 @@ import sys
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from tsunagu.facilities.demo import login_lines
 
@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host, port, **options):
+        stopping = []
+        # Ctrl-C reaches the whole process group in a terminal; SIGTERM (or an inherited
+        # ignored SIGINT) does not, so the children are always stopped explicitly.
+        signal.signal(signal.SIGINT, lambda *a: stopping.append(True))
+        signal.signal(signal.SIGTERM, lambda *a: stopping.append(True))
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         processes = [
             subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),
@@ -28,19 +33,19 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("止めるには Ctrl-C を押してください。")
         try:
-            while all(process.poll() is None for process in processes):
+            while not stopping and all(process.poll() is None for process in processes):
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
             for process in processes:
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    process.terminate()
             for process in processes:
                 try:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        failed = [process.returncode for process in processes if process.returncode not in (0, -signal.SIGINT, None)]
-        if failed:
-            self.stderr.write(f"サーバーまたはワーカーが終了コード {failed} で止まりました。")
+                    process.wait()
+        failed = [code for code in (process.returncode for process in processes)
+                  if code not in (0, -signal.SIGINT, -signal.SIGTERM)]
+        if failed and not stopping:
+            raise CommandError(f"サーバーまたはワーカーが終了コード {failed} で止まりました。")
