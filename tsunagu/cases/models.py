@@ -150,7 +150,14 @@ class CaseQuerySet(models.QuerySet):
         cases published for offers are added here as further `| Q(...)` terms, written
         as subqueries (pk__in=…) so that the result needs no DISTINCT.
         """
-        return Q(owner=facility)
+        from tsunagu.referrals.models import Referral
+
+        addressed = Referral.objects.filter(receiver=facility).values("case_id")
+        published = Case.objects.filter(
+            status=Case.Status.OPEN, published_for_offers=True,
+            municipality__area__municipalities=facility.municipality_id,
+        ).values("pk")
+        return Q(owner=facility) | Q(pk__in=addressed) | Q(pk__in=published)
 
     def owned_by(self, facility):
         return self.filter(owner=facility)

@@ -46,7 +46,7 @@ KINDS = {
     BIRTH_DATE: (
         gettext_lazy("生年月日"),
         gettext_lazy("生年月日のような日付"),
-        gettext_lazy("生年月日は年代(5歳刻み)で登録してください。"),
+        gettext_lazy("生年月日は年代(5歳刻み)で登録してください。古い出来事は「昭和60年頃」のように年までにしてください。"),
     ),
     ID_NUMBER: (
         gettext_lazy("保険証・患者番号"),
@@ -123,7 +123,7 @@ _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\
 
 _PHONE_RES = [
     # 0463-12-3456, 03-1234-5678, 090-1234-5678, (0463)12-3456, 0463 12 3456
-    re.compile(_NOT_DIGIT_BEFORE + r"\(?0\d{1,4}\)?[\s-]?\(?\d{1,4}\)?[\s-]\d{3,4}" + _NOT_DIGIT_AFTER),
+    re.compile(r"(?<![\d.,])\(?0\d{1,4}\)?[\s-]?\(?\d{1,4}\)?[\s-]\d{3,4}" + _NOT_DIGIT_AFTER),
     re.compile(_NOT_DIGIT_BEFORE + r"\(0\d{1,4}\)\d{1,4}-?\d{3,4}" + _NOT_DIGIT_AFTER),
     # 0463123456, 09012345678
     re.compile(_NOT_DIGIT_BEFORE + r"0\d{9,10}" + _NOT_DIGIT_AFTER),
@@ -148,7 +148,7 @@ _YMD_SEP = r"\s*[年/.\-]\s*"
 _MD_SEP = r"\s*[月/.\-]\s*"
 _DATE_RE = re.compile(
     r"(?:(?P<era>" + _ERA_ALT + r")\s*(?P<eyear>\d{1,2}|元)|" + _NOT_DIGIT_BEFORE + r"(?P<year>1[89]\d{2}|20\d{2}))"
-    + _YMD_SEP + r"(?P<month>\d{1,2})(?:" + _MD_SEP + r"(?P<day>\d{1,2})\s*日?|\s*月)?"
+    + _YMD_SEP + r"(?P<month>\d{1,2})(?:" + _MD_SEP + r"(?P<day>\d{1,2})(?:\s*日)?|\s*月)?"
     + r"(?![\d])"
 )
 # Before the date: 生年月日 1941/03/05, DOB: …; after it: 生, 生まれ (but not 生検, 生活…).
@@ -171,10 +171,13 @@ _ADDRESS_RES = [
     # 123番地, 123番地の4, 2番3号
     re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番地(?:\s*の?\s*\d{1,4})?(?:\s*号)?"),
     re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番(?![目手号])\s*\d{1,4}\s*号(?!室|棟|車)"),
-    # 浅間町1-2-3, 大字上平塚1234-5: a place name ending in 町・村・字 then numbers
-    re.compile(r"(?<=[\u4e00-\u9fff々ヶケ])(?<=[町村字目])\s*\d{1,4}-\d{1,4}(?:-\d{1,4})?" + _NOT_DIGIT_AFTER),
+    # 浅間町1-2, 大字上平塚1234-5: a place name ending in 町・村・字 then numbers
+    re.compile(r"(?<=[町村字])\d{1,4}-\d{1,4}(?:-\d{1,4})?" + _NOT_DIGIT_AFTER),
     # 1-2-3 after any place-name character, when it is not a date
     re.compile(r"(?<=[\u4e00-\u9fff々ヶケ])\s*(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}" + _NOT_DIGIT_AFTER),
+    # 住所: 平塚市浅間町12-3 — a cue followed closely by a house number
+    re.compile(r"(?:現住所|自宅住所|住所|居所)\s*[:は]?\s*[^\s、。,:]{0,20}?\d{1,4}(?:-\d{1,4})*(?:\s*(?:番地?|号))?"
+               + _NOT_DIGIT_AFTER),
     # 〒254-0041, 郵便番号 254-0041
     re.compile(r"(?:〒|郵便番号\s*[:]?)\s*\d{3}-?\d{4}" + _NOT_DIGIT_AFTER),
 ]
@@ -185,25 +188,40 @@ _KANJI_CHAR = re.compile(r"[\u4e00-\u9fff々〆ヵヶ]")
 _KATAKANA_CHAR = re.compile(r"[\u30a1-\u30fa\u30fcー・]")
 _NAME_MAX = 8
 # Role, family and courtesy words that may stand before 様・さん: the name form is fine
-# when the words before the honorific end with one of these.
+# when the words before the honorific end with one of these (長女様, 担当ケアマネさん).
 ROLE_WORDS_KANJI = frozenset("""
-患者 患者家族 家族 ご家族 御家族 親族 親戚 本人 奥 皆 皆々 各位 客 利用者 入居者 入所者 入院患者 対象者 相談者
-担当 担当者 看護師 看護 看護婦 准看護師 介護 介護士 介護福祉士 介護職 職員 医師 医者 歯医者 先生 主治医 前医 担当医
-当直医 院長 施設長 管理者 管理人 相談員 支援員 生活相談員 薬剤師 栄養士 事務 受付 窓口 訪看 訪問看護 包括 支援センター
-施設 貴施設 貴院 貴所 貴事業所 病院 医院 診療所 事業所 役所 市役所 区役所 役場 福祉課 病棟 外来 連携室 相談室 各施設 同施設
-娘 息子 長男 次男 三男 長女 次女 三女 嫁 婿 夫 妻 旦那 主人 配偶者 父 母 父親 母親 兄 姉 弟 妹 孫 甥 姪 子供 子ども
-叔父 叔母 伯父 伯母 義父 義母 義兄 義姉 義弟 義妹 婆 爺 祖父 祖母 兄弟 姉妹 従兄弟 いとこ
-後見人 保佐人 補助人 保証人 身元保証人 民生委員 大家 近所 隣 知人 友人 同室者 業者 坊 神 仏 王 殿 彼 彼女 某 同 両 当該
-世話 疲 疲れ 苦労 大事 愁傷 待 待ち 同 多 仕 模 異 一 左 右 有 文 各 今 赤 坊 姫 王子
+患者 家族 親族 親戚 本人 当人 奥 皆 各位 客 利用者 入居者 入所者 対象者 相談者 保護者 先方 方 相手
+担当 看護 介護 医者 先生 主治医 前医 担当医 当直医 主任 職員 事務 受付 窓口 訪看 訪問看護 訪問入浴 通所 入浴
+包括 支援センター 社協 施設 貴施設 貴院 貴所 貴社 御社 弊社 当院 弊院 病院 医院 診療所 事業所 保健所 役所 役場
+研究所 営業所 支所 会社 葬儀社 薬局 医師会 協会 自治会 町内会 家族会 警察 消防 救急隊 福祉用具 市 区 町 村 県
+娘 息子 長男 次男 三男 長女 次女 三女 嫁 婿 夫 妻 旦那 主人 配偶者 父 母 父親 母親 両親 親 親御 兄 姉 弟 妹 兄弟
+姉妹 孫 甥 姪 甥御 姪御 子供 子ども 叔父 叔母 伯父 伯母 義父 義母 義兄 義姉 義弟 義妹 祖父 祖母 婆 爺 内縁
+後見人 保佐人 補助人 保証人 代理人 管理人 友人 知人 隣人 家人 婦人 相続人 証人 住人 他人 大人 老人 病人 恋人
+民生委員 大家 家主 近所 隣 業者 坊 神 仏 王 殿 彼 彼女 某 同 両 当該
+世話 疲 疲れ 苦労 大事 愁傷 待 待ち 多 仕 模 異 一 左 右 有 文 各 今 赤 姫 王子 天道
 """.split())
+# Endings that make a word a role or a place rather than a name: 看護師, 介護福祉士,
+# 相談員, 担当者, 施設長, 整形外科, 医事課, 連携室, 事務局, 消防署, 病棟, 特養○○園.
+ROLE_ENDINGS_KANJI = frozenset("師 士 員 者 長 科 課 室 局 署 棟 院 店 園 婦".split())
 ROLE_WORDS_KATAKANA = frozenset("""
-ケアマネ ケアマネージャー ケアマネジャー ヘルパー ホームヘルパー ガイドヘルパー ワーカー ケースワーカー ソーシャルワーカー
-ナース ドクター スタッフ セラピスト マネージャー マネジャー オーナー ドライバー ボランティア キーパーソン ファミリー
-パートナー ホーム センター クリニック ステーション ケアハウス ショート デイ デイサービス サービス リハ リハビリ
-ナースステーション ケア ママ パパ ベビー
+ケアマネ ケアマネージャー ケアマネジャー ヘルパー ワーカー ナース ドクター スタッフ セラピスト マネージャー
+マネジャー オーナー ドライバー ボランティア キーパーソン ファミリー パートナー サポーター コーディネーター
+カウンセラー リーダー チーフ シッター ホーム ハウス センター クリニック ホスピタル ホスピス ステーション ケア
+ショート ステイ デイ サービス プラン リハ リハビリ タクシー レンタル メーカー ファーマシー ママ パパ
+ベビー シスター レジデンス ガーデン ヴィラ ヴィレッジ
 """.split())
 # Role words that are also common endings of given names (花子): allowed only as the whole word (お子様).
 ROLE_WORDS_WHOLE_ONLY = frozenset(["子"])
+
+
+def _is_role(run: str, katakana: bool) -> bool:
+    if katakana:
+        return any(run.endswith(word) for word in ROLE_WORDS_KATAKANA)
+    return (
+        run in ROLE_WORDS_WHOLE_ONLY
+        or run[-1] in ROLE_ENDINGS_KANJI
+        or any(run.endswith(word) for word in ROLE_WORDS_KANJI)
+    )
 
 
 def _span_in_original(origin, text, start, end):
@@ -229,8 +247,7 @@ def _find_name_forms(norm):
         while start > 0 and end - start < _NAME_MAX and char_re.match(norm[start - 1]):
             start -= 1
         run = norm[start:end]
-        words = ROLE_WORDS_KANJI if char_re is _KANJI_CHAR else ROLE_WORDS_KATAKANA
-        if run in ROLE_WORDS_WHOLE_ONLY or any(run.endswith(word) for word in words):
+        if _is_role(run, katakana=char_re is _KATAKANA_CHAR):
             continue
         if char_re is _KATAKANA_CHAR and len(run.strip("ー・")) < 2:
             continue
