@@ -467,7 +467,6 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,
         before_write(report)
     with transaction.atomic():
         _write(records, fmt, report, dry_run, progress)
-    log.info("import %s: %s", fmt, report.summary())
     return report
 
 
@@ -521,6 +520,7 @@ def process_pending_imports() -> int:
             **finished,
         )
         return 1
+    log.info("import run %s (%s): %s", run.pk, run.filename, report.summary())
     ImportRun.objects.filter(pk=run.pk).update(
         status=ImportRun.Status.DONE, summary=report.summary(), total=report.total,
         processed=report.total, created_count=report.created, updated_count=report.updated,
