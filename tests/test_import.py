@@ -235,6 +235,20 @@ class WebImportTests(PersonaTestCase):
         run.refresh_from_db()
         self.assertEqual((run.status, run.created_count, run.created_by), ("done", len(rows), self.office))
 
+    def test_a_running_import_shows_how_far_it_got(self):
+        run = ImportRun.objects.create(
+            format="iryojoho", filename="all.csv", content=b"", created_by=self.office,
+            status="running", phase="validating", processed=2000, total=8000,
+        )
+        self.login(self.office)
+        page = self.client.get(reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"})
+        self.assertContains(page, 'value="25"')
+        self.assertContains(page, "2000 / 8000 行")
+        self.assertContains(page, 'hx-trigger="every 2s"')
+        ImportRun.objects.filter(pk=run.pk).update(phase="writing")
+        page = self.client.get(reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"})
+        self.assertContains(page, "書き込み中")
+
     def test_a_refused_file_lists_its_errors_by_line(self):
         header, rows = hiratsuka_tokuyo()
         self.login(self.office)
