@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.audit import services as audit
+from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.models import Case
 from tsunagu.facilities.models import Unit
 from tsunagu.lib.workdays import default_reply_deadline
@@ -55,12 +57,9 @@ def _refuse(request, error):
     messages.error(request, text)
 
 
-def _record(request, action, obj):
-    try:
-        from tsunagu.audit import record
-    except ImportError:  # the audit trail is optional until the audit app is installed
-        return
-    record(request, action, obj=obj)
+def _record(request, action, obj, **detail):
+    """The audit trail of who looked at or changed a referral (the referral's own events keep the why)."""
+    audit.record(request, action, obj=obj, detail=detail or None)
 
 
 @require_GET
@@ -82,7 +81,7 @@ def inbox(request):
 def detail(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     services.open_referral(referral, request.user)
-    _record(request, "referral.view", referral)
+    _record(request, AuditEvent.Action.VIEW, referral)
     side = actor_side(referral, request.user)
     context = {
         "referral": referral,
@@ -119,6 +118,7 @@ def answer(request, public_id):
         return redirect("referrals:detail", referral.public_id)
     data = form.cleaned_data
     action = data["action"]
+    before = referral.status
     try:
         if action == "ask":
             services.ask(referral, by=request.user, question=data["question"])
@@ -130,6 +130,7 @@ def answer(request, public_id):
     except TransitionRefused as error:
         _refuse(request, error)
     else:
+        _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status})
         messages.success(request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()})
     return redirect("referrals:detail", referral.public_id)
 
@@ -158,11 +159,13 @@ def _transition_view(request, public_id, to, done_message):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     else:
+        before = referral.status
         try:
             referral.transition(to, by=request.user, reason=form.cleaned_data["reason"])
         except TransitionRefused as error:
             _refuse(request, error)
         else:
+            _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": to})
             messages.success(request, done_message)
     if request.POST.get("next") == "board" and actor_side(referral, request.user) == Side.SENDER:
         return redirect("referrals:board", referral.case.ref)
@@ -199,7 +202,9 @@ def send(request, ref):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("%(n)d件の依頼先に送信しました。") % {"n": batch.referrals.count()})
+            count = batch.referrals.count()
+            _record(request, AuditEvent.Action.CREATE, case, request_batch=str(batch.public_id), units=count)
+            messages.success(request, _("%(n)d件の依頼先に送信しました。") % {"n": count})
             return redirect("referrals:board", case.ref)
     elif "send" not in request.POST:
         # First arrival from the search page: show what will be sent, with the default deadline.
@@ -245,7 +250,7 @@ def board_context(case):
 @require_GET
 def board(request, ref):
     case = get_own_case_or_404(request.user, ref)
-    _record(request, "case.board.view", case)
+    _record(request, AuditEvent.Action.VIEW, case, page="referral_board")
     context = board_context(case)
     context["can_act"] = member_facility(request.user) is not None and case.owner_id == member_facility(request.user).pk
     template = "referrals/_board.html" if request.htmx else "referrals/board.html"
@@ -262,6 +267,7 @@ def withdraw_all(request, ref):
         except TransitionRefused as error:
             _refuse(request, error)
         else:
+            _record(request, AuditEvent.Action.TRANSITION, case, to="withdrawn", referrals=count)
             messages.success(request, _("%(n)d件の依頼を取り下げました。") % {"n": count})
     else:
         for errors in form.errors.values():
@@ -323,5 +329,6 @@ def offer(request, ref):
     except ValidationError as error:
         _refuse(request, error)
         return redirect("referrals:offers")
+    _record(request, AuditEvent.Action.CREATE, referral, direction="offer")
     messages.success(request, _("受入れを申し出ました。依頼元の返事をお待ちください。"))
     return redirect("referrals:detail", referral.public_id)
