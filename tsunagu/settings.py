@@ -179,6 +179,8 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# htmx requests that pages send on a timer; they do not count as activity for the idle timeout.
+SESSION_POLLING_VIEWS = ["notifications:badge", "facilities:import_run"]
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "tsunagu.lib.error_views.csrf_failure"
 
@@ -197,6 +199,8 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Lockouts and failures are in the audit trail; axes need not log them again.
+AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "tsunagu.accounts.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "tsunagu.lib.client.client_ip"
 # Number of reverse proxies in front of Django whose X-Forwarded-For is trusted (0: none).

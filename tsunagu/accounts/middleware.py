@@ -26,7 +26,8 @@ class AccountSecurityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            self.touch(request)
+            if not self.is_polling(request):
+                self.touch(request)
             target = self.pending_step(request, user)
             if target is not None and not self.is_open(request, target):
                 return self.redirect(request, target)
@@ -38,6 +39,16 @@ class AccountSecurityMiddleware:
         now = int(time.time())
         if now - request.session.get(LAST_SEEN_SESSION_KEY, 0) >= _TOUCH_EVERY_SECONDS:
             request.session[LAST_SEEN_SESSION_KEY] = now
+
+    @staticmethod
+    def is_polling(request):
+        """An htmx request the page makes by itself (a badge, a progress bar): not activity."""
+        if request.method != "GET" or request.headers.get("HX-Request") != "true":
+            return False
+        try:
+            return resolve(request.path_info).view_name in settings.SESSION_POLLING_VIEWS
+        except Resolver404:
+            return False
 
     @staticmethod
     def pending_step(request, user):
@@ -68,8 +79,10 @@ class AccountSecurityMiddleware:
         if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": "ログインの手続きが完了していません。"}, status=403)
         url = reverse(target)
-        if request.method == "GET" and not request.htmx:
+        # HtmxMiddleware runs later, so the header is read directly.
+        htmx = request.headers.get("HX-Request") == "true"
+        if request.method == "GET" and not htmx:
             url = f"{url}?{urlencode({'next': request.get_full_path()})}"
-        if request.htmx:
+        if htmx:
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)

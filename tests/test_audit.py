@@ -1,0 +1,139 @@
+"""The audit trail: append-only, searchable and exportable by the network office only."""
+
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import TransactionTestCase
+from django.urls import reverse
+
+from tests.base import PersonaTestCase
+from tsunagu.audit import services
+from tsunagu.audit.db import triggers_installed
+from tsunagu.audit.models import AppendOnlyError, AuditEvent
+
+SEARCH = reverse("audit:search")
+EXPORT = reverse("audit:export")
+
+
+def add_events(count, user, facility=None, action=AuditEvent.Action.VIEW):
+    for n in range(count):
+        services.record(None, action, user=user, facility=facility, object_type="case",
+                        object_ref=f"C-2026-{n:05d}")
+
+
+class AppendOnlyTests(PersonaTestCase):
+    def test_the_model_refuses_updates_and_deletes(self):
+        event = services.record(None, AuditEvent.Action.VIEW, user=self.sender_msw, object_ref="C-2026-00001")
+        event.object_ref = "changed"
+        with self.assertRaises(AppendOnlyError):
+            event.save()
+        with self.assertRaises(AppendOnlyError):
+            event.delete()
+        with self.assertRaises(AppendOnlyError):
+            AuditEvent.objects.filter(pk=event.pk).update(object_ref="changed")
+        with self.assertRaises(AppendOnlyError):
+            AuditEvent.objects.all().delete()
+
+    def test_the_database_refuses_updates_and_deletes_by_any_client(self):
+        event = services.record(None, AuditEvent.Action.VIEW, user=self.sender_msw, object_ref="C-2026-00001")
+        for sql in ["UPDATE audit_auditevent SET object_ref = 'x' WHERE id = %s",
+                    "DELETE FROM audit_auditevent WHERE id = %s"]:
+            with self.subTest(sql=sql), self.assertRaises(DatabaseError), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, [event.pk])
+        self.assertEqual(AuditEvent.objects.get(pk=event.pk).object_ref, "C-2026-00001")
+
+    def test_record_describes_objects_by_public_reference_only(self):
+        event = services.record(None, AuditEvent.Action.UPDATE, self.care_unit, user=self.receiver_nurse)
+        self.assertEqual(event.object_type, "unit")
+        self.assertEqual(event.object_ref, str(self.care_unit.public_id))
+        self.assertEqual(event.facility, self.care_home)
+        self.assertIsNone(event.ip)
+
+    def test_deleting_a_user_keeps_the_record(self):
+        from tests.base import make_user
+
+        user = make_user(self.hospital, username="leaving")
+        services.record(None, AuditEvent.Action.LOGIN, user=user)
+        user.delete()
+        event = AuditEvent.objects.select_related("user").get(username="leaving")
+        self.assertIsNone(event.user)
+        self.assertEqual(event.facility_name, "平塚中央病院")
+
+
+class SearchTests(PersonaTestCase):
+    def test_only_the_office_may_search(self):
+        self.assertEqual(self.client.get(SEARCH).status_code, 302)  # anonymous → login
+        for user in [self.sender_msw, self.receiver_admin, self.outsider]:
+            self.login(user)
+            self.assertEqual(self.client.get(SEARCH).status_code, 403)
+            self.assertEqual(self.client.get(EXPORT).status_code, 403)
+        self.login(self.office)
+        self.assertEqual(self.client.get(SEARCH).status_code, 200)
+        self.assertEqual(self.client.post(SEARCH).status_code, 405)
+        self.assertEqual(self.client.post(EXPORT).status_code, 405)
+
+    def test_filters(self):
+        add_events(3, self.sender_msw, self.hospital)
+        services.record(None, AuditEvent.Action.LOGIN, user=self.receiver_nurse)
+        self.login(self.office)
+        response = self.client.get(SEARCH, {"username": "carehome"})
+        self.assertContains(response, "特養あおば")
+        self.assertNotContains(response, "C-2026-00001")
+        response = self.client.get(SEARCH, {"action": "view", "object_ref": "00002"})
+        self.assertContains(response, "C-2026-00002")
+        self.assertNotContains(response, "C-2026-00001")
+        self.assertContains(self.client.get(SEARCH, {"facility": "平塚中央"}), "C-2026-00000")
+        response = self.client.get(SEARCH, {"since": "2026-12-01", "until": "2026-11-01"})
+        self.assertContains(response, "開始日は終了日より前にしてください")
+
+    def test_query_count_does_not_grow_with_the_trail(self):
+        self.login(self.office)
+        add_events(5, self.sender_msw, self.hospital)
+        self.client.get(SEARCH)
+        with self.assertNumQueries(self.count_queries()):
+            self.client.get(SEARCH)
+        add_events(120, self.receiver_nurse, self.care_home)
+        with self.assertNumQueries(self.count_queries()):
+            response = self.client.get(SEARCH, {"page": 2})
+        self.assertContains(response, "2 / 3")
+
+    def count_queries(self):
+        from django.db import connection as conn
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(conn) as queries:
+            self.client.get(SEARCH)
+        return len(queries)
+
+
+class ExportTests(PersonaTestCase):
+    def test_csv_opens_in_excel_and_is_recorded(self):
+        add_events(2, self.sender_msw, self.hospital)
+        services.record(None, AuditEvent.Action.LOGIN_FAILED, detail={"username": "=HYPERLINK(1)"})
+        self.login(self.office)
+        response = self.client.get(EXPORT, {"action": ""})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment;", response["Content-Disposition"])
+        body = b"".join(response.streaming_content).decode("utf-8")
+        self.assertTrue(body.startswith("\ufeff日時,利用者,施設,操作"))
+        self.assertIn("平塚中央病院,閲覧,case,C-2026-00001", body)
+        self.assertNotIn(",=HYPERLINK", body)
+        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT, user=self.office).exists())
+
+    def test_export_follows_the_search(self):
+        add_events(2, self.sender_msw, self.hospital)
+        services.record(None, AuditEvent.Action.LOGIN, user=self.receiver_nurse)
+        self.login(self.office)
+        body = b"".join(self.client.get(EXPORT, {"username": "carehome"}).streaming_content).decode()
+        self.assertIn("carehome", body)
+        self.assertNotIn("C-2026-00001", body)
+
+
+class FlushTests(TransactionTestCase):
+    """Emptying a test database is maintenance: the triggers are lifted for it and put back."""
+
+    def test_flush_keeps_the_triggers(self):
+        services.record(None, AuditEvent.Action.LOGIN)
+        call_command("flush", interactive=False, verbosity=0)
+        self.assertEqual(AuditEvent.objects.count(), 0)
+        self.assertTrue(triggers_installed(connection))
