@@ -29,6 +29,7 @@ from tsunagu.facilities.models import (
 )
 from tsunagu.network.loaders import DATA_DIR, load_reference
 from tsunagu.network.models import CareNeed, FacilityKind, Municipality, care_level_mask
+from tsunagu.referrals.demo import step_referrals
 
 SEED = 20261121
 DEMO_PASSWORD = "tsunagu-demo-2026"
@@ -410,6 +411,7 @@ DEMO_STEPS = [
     step_vacancies,
     step_desks,
     step_users,
+    step_referrals,
     step_summary,
 ]
 
