@@ -1,6 +1,7 @@
 """Bench subprocess: migrate and fill the bench database, or log the bench user in.
 
     python -m bench.build dataset --scale 1 --seed 42   → JSON with the row counts
+    python -m bench.build migrate                        → brings a kept dataset up to the schema
     python -m bench.build session                        → JSON with a session cookie
     python -m bench.build queries --seed 42 --count 200  → JSON with the timed queries
 
@@ -19,7 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tsunagu.settings")
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["dataset", "session", "queries"])
+    parser.add_argument("what", choices=["dataset", "migrate", "session", "queries"])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--count", type=int, default=200)
@@ -38,6 +39,11 @@ def main(argv=None):
         counts = build(scale=args.scale, seed=args.seed, log=lambda line: print(line, file=sys.stderr))
         counts["build_seconds"] = round(time.perf_counter() - started, 1)
         print(json.dumps(counts))
+    elif args.what == "migrate":
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        print(json.dumps({"migrated": True}))
     elif args.what == "session":
         print(json.dumps(session_cookie()))
     else:

@@ -49,6 +49,8 @@ def server_env(db):
         DATABASE_URL=database_url(db), DEBUG="0", SECRET_KEY="bench-only-secret-key-not-for-any-real-server",
         STATIC_MANIFEST="0", DB_CONN_MAX_AGE="600", LOG_LEVEL="WARNING",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP on the loopback, as behind a TLS-terminating proxy.
+        SECURE_SSL_REDIRECT="0",
     )
     return env
 
@@ -149,8 +151,10 @@ def summarise(samples):
 def bench_database(db, args, log):
     counts = ensure_dataset(db, args.scale, args.seed, args.rebuild, log)
     env = server_env(db)
+    run_json(["migrate"], env)
     cookie = run_json(["session"], env)
     queries = run_json(["queries", "--seed", str(args.seed + 1), "--count", str(args.rounds)], env)
+    (ROOT / "var" / "static").mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "bench.serve", "--port", str(port)], cwd=ROOT, env=env)
     try:
