@@ -327,3 +327,26 @@ class QueryCountTests(ReferralTestCase):
         referrals = send(case, make_receivers(10), self.sender_msw)
         referrals[0].transition(S.VIEWED, by=make_user(referrals[0].receiver))
         self.assertEqual(self.count_queries(reverse("referrals:board", args=[case.ref])), small)
+
+
+class CaseVisibilityTests(ReferralTestCase):
+    def test_a_receiver_sees_a_case_addressed_to_it_and_the_outsider_does_not(self):
+        self.assertFalse(Case.objects.visible_to(self.receiver_nurse).filter(pk=self.case.pk).exists())
+        self.referral_to_care_home()
+        self.assertTrue(Case.objects.visible_to(self.receiver_nurse).filter(pk=self.case.pk).exists())
+        self.assertFalse(Case.objects.visible_to(self.outsider).filter(pk=self.case.pk).exists())
+
+    def test_published_open_cases_are_seen_in_their_area_only(self):
+        Case.objects.filter(pk=self.case.pk).update(published_for_offers=True)
+        self.assertTrue(Case.objects.visible_to(self.outsider).filter(pk=self.case.pk).exists())
+        far = make_user(make_facility_elsewhere())
+        self.assertFalse(Case.objects.visible_to(far).filter(pk=self.case.pk).exists())
+        Case.objects.filter(pk=self.case.pk).update(status="matched")
+        self.assertFalse(Case.objects.visible_to(self.outsider).filter(pk=self.case.pk).exists())
+
+
+def make_facility_elsewhere():
+    from tests.base import make_area, make_facility, make_municipality
+
+    area = make_area(code="0101", name="南渡島", pref_code="01", pref_name="北海道")
+    return make_facility("函館の特養", municipality=make_municipality(code="012025", name="函館市", area=area, pref_code="01"))

@@ -154,3 +154,9 @@ def _own_case_or_404(user, ref):
     if case is None:
         raise Http404("患者登録が見つかりません。")
     return case
+
+
+# Referrals: the same Referral.transition() the pages call.
+from tsunagu.referrals.api import router as referrals_router  # noqa: E402
+
+api.add_router("/referrals", referrals_router)

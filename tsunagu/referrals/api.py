@@ -1,0 +1,98 @@
+"""Referrals in the JSON API (/api/v1/referrals/…): the same transition() the pages call."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from tsunagu.accounts.access import require_member
+from tsunagu.audit import services as audit
+from tsunagu.audit.models import AuditEvent
+from tsunagu.referrals.models import Referral, Side
+from tsunagu.referrals.services import TransitionRefused, actor_side
+from tsunagu.referrals.views import get_referral_for_user_or_404
+
+router = Router(tags=["referrals"])
+
+
+class ReferralOut(Schema):
+    id: UUID
+    case: str
+    direction: str
+    status: str
+    status_label: str
+    receiver: str
+    unit: str
+    deadline: datetime
+    earliest_date: date | None
+    decline_reason: str
+    decline_note: str
+    allowed: list[str]
+
+
+class TransitionIn(Schema):
+    to: str
+    reason: str = ""
+    earliest_date: date | None = None
+    decline_reason: str = ""
+    decline_note: str = ""
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _out(referral, user) -> dict:
+    side = actor_side(referral, user)
+    allowed = [to for (direction, old, to), who in Referral.TRANSITIONS.items()
+               if direction == referral.direction and old == referral.status and who == side
+               and side in (Side.SENDER, Side.RECEIVER)]
+    return {
+        "id": referral.public_id, "case": referral.case.ref, "direction": referral.direction,
+        "status": referral.status, "status_label": str(referral.get_status_display()),
+        "receiver": referral.receiver.name, "unit": referral.unit.name, "deadline": referral.deadline,
+        "earliest_date": referral.earliest_date, "decline_reason": referral.decline_reason,
+        "decline_note": referral.decline_note, "allowed": allowed,
+    }
+
+
+@router.get("/incoming", response=list[ReferralOut], summary="届いた依頼 (未回答)")
+def incoming(request):
+    try:
+        facility = require_member(request.user)
+    except PermissionDenied as error:
+        raise HttpError(403, str(error)) from error
+    referrals = (
+        Referral.objects.received_by(facility).filter(status__in=Referral.AWAITING_RECEIVER)
+        .select_related("case", "unit", "receiver").order_by("-created_at")[:200]
+    )
+    return [_out(referral, request.user) for referral in referrals]
+
+
+@router.get("/{public_id}", response=ReferralOut, summary="打診の状態")
+def detail(request, public_id: UUID):
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    audit.record(request, AuditEvent.Action.VIEW, obj=referral, detail={"via": "api"})
+    return _out(referral, request.user)
+
+
+@router.post("/{public_id}/transition", response={200: ReferralOut, 409: ErrorOut}, summary="打診の状態を変える")
+def transition(request, public_id: UUID, data: TransitionIn):
+    """受入可 / 受入不可 / 要相談 / 決定 / 取り下げ …: refused with 409 and a Japanese message when the
+    table, the current state or the caller's side does not allow it; nothing changes then."""
+    referral = get_referral_for_user_or_404(request.user, public_id)
+    if data.to not in Referral.Status.values:
+        return 409, {"detail": f"「{data.to}」という状態はありません。"}
+    before = referral.status
+    try:
+        referral.transition(
+            data.to, by=request.user, reason=data.reason, earliest_date=data.earliest_date,
+            decline_reason=data.decline_reason, decline_note=data.decline_note,
+        )
+    except TransitionRefused as error:
+        return 409, {"detail": str(error)}
+    audit.record(request, AuditEvent.Action.TRANSITION, obj=referral,
+                 detail={"from": before, "to": referral.status, "via": "api"})
+    return 200, _out(referral, request.user)
