@@ -159,10 +159,13 @@ _OLD_DATE_YEAR = 1990
 
 _ID_RUN_RE = re.compile(_NOT_DIGIT_BEFORE + r"\d{8,}" + _NOT_DIGIT_AFTER)
 _ID_CUE_RE = re.compile(
-    r"(?:被保険者番号|被保険者証|介護保険|医療保険|保険者番号|保険証番号|保険証|記号番号|記号|受給者番号|受給者証|公費番号"
+    r"(?:被保険者番号|被保険者証|保険者番号|保険証番号|保険証|記号番号|記号|受給者番号|受給者証|公費番号"
     r"|患者ID|患者番号|カルテ番号|カルテNo\.?|診察券番号|診察券|マイナンバー|個人番号|(?<![A-Za-z])ID(?![A-Za-z]))"
     r"\s*(?:番号|No\.?)?\s*[:=は]?\s*([A-Za-z]{0,3}-?\d[\dA-Za-z\-]{2,})"
 )
+
+# 介護保険 0012345678: a bare insurance word needs a long number after it (介護保険 2割 is fine).
+_INSURANCE_CUE_RE = re.compile(r"(?:介護保険|医療保険|健康保険|後期高齢者医療|保険)\s*[:=は]?\s*(\d{6,})" + _NOT_DIGIT_AFTER)
 
 _KANJI_NUM = "一二三四五六七八九十"
 _ADDRESS_RES = [
@@ -173,8 +176,9 @@ _ADDRESS_RES = [
     re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番(?![目手号])\s*\d{1,4}\s*号(?!室|棟|車)"),
     # 浅間町1-2, 大字上平塚1234-5: a place name ending in 町・村・字 then numbers
     re.compile(r"(?<=[町村字])\d{1,4}-\d{1,4}(?:-\d{1,4})?" + _NOT_DIGIT_AFTER),
-    # 1-2-3 after any place-name character, when it is not a date
-    re.compile(r"(?<=[\u4e00-\u9fff々ヶケ])\s*(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}" + _NOT_DIGIT_AFTER),
+    # 1-2-3 right after a place name, when it is not a date nor a dose (朝昼夕 4-4-4単位)
+    re.compile(r"(?<=[\u4e00-\u9fff々ヶケ])(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}" + _NOT_DIGIT_AFTER
+               + r"(?!-|\s*(?:単位|錠|包|本|枚|滴|回|日|時|分|mg|ml|mL|g|U|cc|%|カプセル))"),
     # 住所: 平塚市浅間町12-3 — a cue followed closely by a house number
     re.compile(r"(?:現住所|自宅住所|住所|居所)\s*[:は]?\s*[^\s、。,:]{0,20}?\d{1,4}(?:-\d{1,4})*(?:\s*(?:番地?|号))?"
                + _NOT_DIGIT_AFTER),
@@ -312,6 +316,8 @@ def find_personal_data(text: str) -> list[Finding]:
             candidates.append((ADDRESS, start, match.end()))
     for match in _ID_RUN_RE.finditer(norm):
         candidates.append((ID_NUMBER, match.start(), match.end()))
+    for match in _INSURANCE_CUE_RE.finditer(norm):
+        candidates.append((ID_NUMBER, match.start(), match.end(), 0.5))
     for match in _ID_CUE_RE.finditer(norm):
         # A cue decides: 介護保険 0012345678 is an insurance number, not a phone number.
         candidates.append((ID_NUMBER, match.start(), match.end(), 0.5))
