@@ -113,6 +113,16 @@ class RegistrationTests(PersonaTestCase):
         self.assertEqual(list(case.needs.values_list("need__code", "at_night")), [("dementia_bpsd", True)])
         self.assertEqual(case.required_mask, bpsd.mask)
 
+    def test_published_for_offers_and_other_wishes_are_kept(self):
+        west = make_area(code="1407", name="湘南東部")
+        self.post_case(published_for_offers="on", area=west.pk, budget_monthly="180000",
+                       medical_class="2", adl_class="3", care_level="pending")
+        case = Case.objects.get()
+        self.assertTrue(case.published_for_offers)
+        self.assertEqual(list(case.wished_areas.all()), [west])
+        self.assertEqual((case.budget_monthly, case.medical_class, case.adl_class, case.care_level),
+                         (180000, "2", "3", "pending"))
+
     def test_social_flags_become_required_needs(self):
         self.post_case(no_guarantor="on", welfare="on")
         case = Case.objects.get()
@@ -447,3 +457,13 @@ class CaseModelTests(PersonaTestCase):
         for forbidden in ("name", "patient_name", "birth_date", "birthday", "address", "phone",
                           "patient_id", "insurance_number"):
             self.assertNotIn(forbidden, names)
+
+
+class CaseAdminTests(PersonaTestCase):
+    def test_office_administrator_browses_cases_in_the_admin(self):
+        case = make_case(self.hospital, needs=["peg"])
+        admin_user = make_user(None, username="root", is_office=True, is_staff=True, is_superuser=True)
+        self.login(admin_user)
+        self.assertContains(self.client.get(reverse("admin:cases_case_changelist")), case.ref)
+        self.assertContains(self.client.get(reverse("admin:cases_case_change", args=[case.pk])), "胃ろう・腸ろう")
+        self.assertEqual(self.client.get(reverse("admin:cases_case_add")).status_code, 403)
