@@ -267,6 +267,48 @@ class WorkerTaskTests(ReferralTestCase):
         self.assertEqual(send_pending_emails(), 2)
 
 
+class WorkerLoopTests(ReferralTestCase):
+    def test_the_worker_loop_expires_reminds_and_mails(self):
+        from tsunagu.lib.worker import run_once
+
+        overdue = self.referral_to_care_home()
+        Referral.objects.filter(pk=overdue.pk).update(deadline=timezone.now() - timedelta(minutes=5))
+        soon = send(self.case, make_receivers(1), self.sender_msw, deadline=timezone.now() + timedelta(hours=1))[0]
+        nurse = make_user(soon.receiver, email="yakin@example.jp")
+        done = run_once()
+        self.assertEqual(done["tsunagu.referrals.services.expire_overdue_referrals"], 1)
+        self.assertEqual(done["tsunagu.referrals.services.send_deadline_reminders"], 1)
+        self.assertGreater(done["tsunagu.notifications.services.send_pending_emails"], 0)
+        self.assertEqual(Referral.objects.get(pk=overdue.pk).status, S.EXPIRED)
+        self.assertIsNotNone(Referral.objects.get(pk=soon.pk).reminded_at)
+        self.assertTrue(any("回答期限" in m.subject and m.to == [nurse.email] for m in mail.outbox))
+
+    def test_a_failure_midway_leaves_each_item_whole(self):
+        from unittest import mock
+
+        first, second = send(self.case, make_receivers(2), self.sender_msw)
+        Referral.objects.update(deadline=timezone.now() - timedelta(minutes=1))
+        real_notify = services.notify
+        calls = []
+
+        def flaky_notify(facility, kind, text, **kwargs):
+            calls.append(kind)
+            if len(calls) == 3:  # the first notification of the second referral
+                raise RuntimeError("worker killed")
+            return real_notify(facility, kind, text, **kwargs)
+
+        with mock.patch.object(services, "notify", flaky_notify):
+            with self.assertRaises(RuntimeError):
+                services.expire_overdue_referrals()
+        self.assertEqual(Referral.objects.get(pk=first.pk).status, S.EXPIRED)
+        self.assertEqual(ReferralEvent.objects.filter(referral=first, to_status=S.EXPIRED).count(), 1)
+        self.assertEqual(Referral.objects.get(pk=second.pk).status, S.SENT)
+        self.assertFalse(ReferralEvent.objects.filter(referral=second, to_status=S.EXPIRED).exists())
+        self.assertFalse(Notification.objects.filter(referral=second, kind="expired").exists())
+        # The next run finishes the job.
+        self.assertEqual(services.expire_overdue_referrals(), 1)
+
+
 class DeadlineTests(PersonaTestCase):
     def test_friday_afternoon_gives_monday_five_pm(self):
         friday = datetime(2026, 11, 13, 15, 0, tzinfo=JST)
