@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tsunagu.cases",
     "tsunagu.referrals",
     "tsunagu.audit",
+    "tsunagu.ops",
     "tsunagu.notifications",
 ]
 
