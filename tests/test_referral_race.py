@@ -9,7 +9,7 @@ from django.test import Client, TransactionTestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.base import make_facility, make_municipality, make_unit, make_user
+from tests.base import make_facility, make_municipality, make_user
 from tests.referral_factories import make_case, make_receivers, send
 from tsunagu.cases.models import Case
 from tsunagu.referrals.models import Referral
