@@ -11,15 +11,16 @@ Reuse them in any test under tests/browser/:
 `desktop_page()` gives a 1280×900 page; each call opens its own browser context (its own cookies),
 so one test can drive several users side by side (a sender on a desktop, a receiver on a phone).
 
-Every test here is marked `browser` and runs on a transactional database whose reference data
-(facility kinds, care needs) is restored after each test (serialized rollback), because the
-live server thread must see committed rows. Run only these with `pytest -m browser`, skip them
+Every test here is marked `browser` and runs on a transactional database (the live server
+thread must see committed rows); the reference catalogue (facility kinds, care needs) is loaded
+again before each test because a transactional test ends by emptying every table. Run only these with `pytest -m browser`, skip them
 with `-m "not browser"`.
 
 The browser is /usr/bin/chromium (override with CHROMIUM_PATH); Playwright's bundled driver is
 used, no browser download is needed.
 """
 
+import importlib
 import os
 import re
 from pathlib import Path
@@ -70,8 +71,16 @@ def browser(playwright_driver):
 
 
 @pytest.fixture
-def live_site(live_server, django_db_serialized_rollback):
-    """The live server's base URL, on a committed database with the reference data in place."""
+def live_site(live_server, transactional_db):
+    """The live server's base URL, on a committed database with the reference catalogue in place.
+
+    A transactional test ends by emptying every table, so the catalogue that a data migration
+    loaded (facility kinds, care needs) is loaded again, by that same migration code.
+    """
+    from django.apps import apps
+
+    loader = importlib.import_module("tsunagu.network.migrations.0002_reference_data")
+    loader.load(apps, None)
     return live_server.url
 
 
