@@ -3,14 +3,15 @@
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.base import PersonaTestCase, kind, make_area, make_case, make_municipality, make_user, need
+from tests.base import (
+    PersonaTestCase, kind, make_area, make_case, make_facility, make_municipality, make_user, need,
+)
 from tsunagu.cases.models import Case, CaseNeed, CaseStateError
 
 REF_RE = re.compile(r"^C-\d{4}-\d{5}$")
@@ -83,11 +84,7 @@ class RegistrationTests(PersonaTestCase):
         self.assertContains(page, "胃ろう・腸ろう")
 
     def test_care_managers_and_care_homes_register_too(self):
-        care_manager = make_user(
-            self.__class__.hospital.__class__.objects.create(
-                name="居宅介護支援ひまわり", kind=kind("care_manager"), municipality=self.hadano,
-            )
-        )
+        care_manager = make_user(make_facility("居宅介護支援ひまわり", kind_code="care_manager", municipality=self.hadano))
         for user in (care_manager, self.receiver_nurse, self.clinic_nurse):
             response = self.post_case(user=user)
             self.assertEqual(response.status_code, 302)
