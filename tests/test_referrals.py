@@ -309,6 +309,26 @@ class WorkerLoopTests(ReferralTestCase):
         self.assertEqual(services.expire_overdue_referrals(), 1)
 
 
+class ClosedCaseTests(ReferralTestCase):
+    def test_closing_a_case_withdraws_its_open_requests_and_declines_its_offers(self):
+        requested, answered = send(self.case, make_receivers(2), self.sender_msw)
+        answered.transition(S.VIEWED, by=make_user(answered.receiver))
+        answered.transition(S.DECLINED, by=make_user(answered.receiver), decline_reason="full")
+        Case.objects.filter(pk=self.case.pk).update(published_for_offers=True)
+        self.case.refresh_from_db()
+        offer = services.make_offer(self.case, self.care_unit, by=self.receiver_nurse)
+        self.case.close("home", by=self.sender_msw)
+        self.assertEqual(services.withdraw_referrals_of_closed_cases(), 2)
+        self.assertEqual(Referral.objects.get(pk=requested.pk).status, S.WITHDRAWN)
+        self.assertEqual(Referral.objects.get(pk=offer.pk).status, S.DECLINED)
+        self.assertEqual(Referral.objects.get(pk=answered.pk).status, S.DECLINED)
+        event = ReferralEvent.objects.get(referral=requested, to_status=S.WITHDRAWN)
+        self.assertEqual(event.actor, self.sender_msw)
+        self.assertIn("自宅へ退院した", event.reason)
+        self.assertTrue(Notification.objects.filter(facility=requested.receiver, kind="withdrawn").exists())
+        self.assertEqual(services.withdraw_referrals_of_closed_cases(), 0)
+
+
 class DeadlineTests(PersonaTestCase):
     def test_friday_afternoon_gives_monday_five_pm(self):
         friday = datetime(2026, 11, 13, 15, 0, tzinfo=JST)

@@ -167,6 +167,7 @@ WORKER_TASKS = [
     "tsunagu.facilities.importers.process_pending_imports",
     "tsunagu.referrals.services.expire_overdue_referrals",
     "tsunagu.referrals.services.send_deadline_reminders",
+    "tsunagu.referrals.services.withdraw_referrals_of_closed_cases",
     "tsunagu.notifications.services.send_pending_emails",
 ]
 # Receivers get a reminder this many hours before an unanswered request's deadline.

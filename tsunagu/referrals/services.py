@@ -407,3 +407,23 @@ def send_deadline_reminders(limit=100) -> int:
             )
             done += 1
     return done
+
+
+def withdraw_referrals_of_closed_cases(limit=100) -> int:
+    """Worker task: a case closed by its facility (転院済み, 自宅退院, 取りやめ…) withdraws its open
+    requests and declines its open offers, in the name of the person who closed it, so that no
+    receiver keeps a bed for a patient who no longer needs one."""
+    done = 0
+    leftovers = (
+        Referral.objects.open().filter(case__status=Case.Status.CLOSED, case__closed_by__isnull=False)
+        .select_related("case", "case__closed_by", "unit", "receiver").order_by("id")[:limit]
+    )
+    for referral in leftovers:
+        to = Status.DECLINED if referral.is_offer else Status.WITHDRAWN
+        try:
+            transition(referral, to, by=referral.case.closed_by,
+                       reason=_("患者登録の終了 (%(outcome)s)") % {"outcome": referral.case.get_outcome_display()})
+            done += 1
+        except TransitionRefused:
+            continue  # changed meanwhile, or the closer has left the facility: expiry ends it
+    return done
