@@ -412,3 +412,19 @@ def make_facility_elsewhere():
 
     area = make_area(code="0101", name="南渡島", pref_code="01", pref_name="北海道")
     return make_facility("函館の特養", municipality=make_municipality(code="012025", name="函館市", area=area, pref_code="01"))
+
+
+class CaseProgressTests(ReferralTestCase):
+    def test_cases_carry_their_referral_counts_in_one_query(self):
+        from tsunagu.referrals.models import with_referral_counts
+
+        units = make_receivers(4)
+        referrals = send(self.case, units, self.sender_msw)
+        users = [make_user(unit.facility) for unit in units]
+        referrals[0].transition(S.VIEWED, by=users[0])
+        referrals[0].transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
+        referrals[1].transition(S.VIEWED, by=users[1])
+        referrals[1].transition(S.DECLINED, by=users[1], decline_reason="cost")
+        with self.assertNumQueries(1):
+            case = with_referral_counts(Case.objects.filter(pk=self.case.pk)).get()
+        self.assertEqual((case.n_referrals, case.n_unanswered, case.n_accepted, case.n_declined), (4, 2, 1, 1))

@@ -248,3 +248,18 @@ class Message(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("メッセージ")
         verbose_name_plural = _("メッセージ")
+
+
+def with_referral_counts(cases):
+    """Annotate a Case queryset with its referral progress, in the same query:
+    n_referrals, n_unanswered (未読・既読・要相談), n_accepted (受入可・申し出), n_declined."""
+    status = "referrals__status"
+    return cases.annotate(
+        n_referrals=models.Count("referrals", distinct=True),
+        n_unanswered=models.Count("referrals", filter=models.Q(**{f"{status}__in": Referral.AWAITING_RECEIVER}),
+                                  distinct=True),
+        n_accepted=models.Count("referrals", filter=models.Q(**{f"{status}__in": (Referral.Status.ACCEPTED,
+                                                                                  Referral.Status.OFFERED)}),
+                                distinct=True),
+        n_declined=models.Count("referrals", filter=models.Q(**{status: Referral.Status.DECLINED}), distinct=True),
+    )
