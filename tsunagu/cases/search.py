@@ -169,18 +169,28 @@ def _filtered(required_mask, *, kinds, areas, prefecture, care_level, near_miss)
 
 
 def _ranked(units, required_mask, *, origin, budget, order):
-    # Fit: how many required needs are only "conditional" here. Written as SQL text (integers
-    # computed here, no user input) because one ORM CASE per bit costs more to build than to run.
-    column = f'"{Unit._meta.db_table}"."conditional_mask"'
-    terms = [f"CASE WHEN ({column} & {1 << bit}) = 0 THEN 0 ELSE 1 END" for bit in bits_of(required_mask)]
-    if terms:
-        fit = RawSQL(" + ".join(terms), [], output_field=IntegerField())
-    else:
-        fit = ExpressionWrapper(Value(0), output_field=IntegerField())
-    stale = Case(When(search_vacancy_at__gte=stale_before(), then=Value(0)), default=Value(1))
-    over_budget = Value(0)
+    """Order by fit, freshness, distance and cost (or distance first); constant keys are left out.
+
+    Each key is an aliased expression; a constant would be read as a column position.
+    """
+    keys = {}
+    bits = bits_of(required_mask)
+    if bits:
+        # Fit: how many required needs are only "conditional" here. Written as SQL text
+        # (integers computed here, no user input): one ORM CASE per bit costs more to build
+        # than to run.
+        column = f'"{Unit._meta.db_table}"."conditional_mask"'
+        keys["_fit"] = RawSQL(
+            " + ".join(f"CASE WHEN ({column} & {1 << bit}) = 0 THEN 0 ELSE 1 END" for bit in bits),
+            [], output_field=IntegerField(),
+        )
+    keys["_stale"] = Case(
+        When(search_vacancy_at__gte=stale_before(), then=Value(0)), default=Value(1),
+        output_field=IntegerField(),
+    )
     if budget:
-        over_budget = Case(When(cost_min__gt=budget, then=Value(1)), default=Value(0))
+        keys["_over"] = Case(When(cost_min__gt=budget, then=Value(1)), default=Value(0),
+                             output_field=IntegerField())
     if origin:
         lat0, lng0 = origin
         shrink = math.cos(math.radians(lat0))
@@ -192,14 +202,14 @@ def _ranked(units, required_mask, *, origin, budget, order):
         )
     else:
         d2 = Value(0.0, output_field=FloatField())
-    units = units.alias(
-        _fit=fit,
-        _stale=ExpressionWrapper(stale, output_field=IntegerField()),
-        _over=ExpressionWrapper(over_budget, output_field=IntegerField()),
-    ).annotate(_d2=d2)
+    units = units.alias(**keys).annotate(_d2=d2)
     if order == Order.DISTANCE:
-        return units.order_by("_d2", "_fit", "_stale", "_over", "pk")
-    return units.order_by("_fit", "_stale", "_d2", "_over", "pk")
+        names = ["_d2", "_fit", "_stale", "_over"]
+    else:
+        names = ["_fit", "_stale", "_d2", "_over"]
+    if not origin:
+        names.remove("_d2")
+    return units.order_by(*[name for name in names if name in keys or name == "_d2"], "pk")
 
 
 def _search_by_distance(units, limit, origin):
