@@ -83,6 +83,14 @@ class Facility(models.Model):
         return self.name
 
 
+# Unit columns the candidate search filters and ranks on, carried in its indexes.
+SEARCH_RANK_FIELDS = [
+    "capability_mask", "conditional_mask", "care_level_mask", "search_vacancy_at",
+    "search_lat", "search_lng", "cost_min",
+]
+SEARCH_RANK_FIELDS_BUT_PLACE = [f for f in SEARCH_RANK_FIELDS if f not in ("search_lat", "search_lng")]
+
+
 class UnitQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True, facility__active=True)
@@ -169,18 +177,20 @@ class Unit(models.Model):
             ),
         ]
         # Partial indexes over open units only: regional (area, kind), prefecture (pref, kind)
-        # and the latitude band that the nationwide distance search widens step by step.
+        # and the latitude band that the nationwide distance search widens step by step. Each
+        # also carries what the search filters and ranks on, so that both databases answer
+        # from the index alone and touch table rows only for the 50 results.
         indexes = [
             models.Index(
-                fields=["search_area", "kind", "capability_mask"],
+                fields=["search_area", "kind", *SEARCH_RANK_FIELDS],
                 condition=models.Q(search_open=True), name="unit_search_area",
             ),
             models.Index(
-                fields=["search_pref", "kind", "capability_mask"],
+                fields=["search_pref", "kind", *SEARCH_RANK_FIELDS],
                 condition=models.Q(search_open=True), name="unit_search_pref",
             ),
             models.Index(
-                fields=["search_lat", "search_lng", "capability_mask"],
+                fields=["search_lat", "search_lng", *SEARCH_RANK_FIELDS_BUT_PLACE],
                 condition=models.Q(search_open=True), name="unit_search_latlng",
             ),
         ]
