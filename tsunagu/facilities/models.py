@@ -179,19 +179,20 @@ class Unit(models.Model):
         # Partial indexes over open units only: regional (area, kind), prefecture (pref, kind)
         # and the latitude band that the nationwide distance search widens step by step. Each
         # also carries what the search filters and ranks on, so that both databases answer
-        # from the index alone and touch table rows only for the 50 results.
+        # from the index alone and touch table rows only for the 50 results (SQLite indexes
+        # hold the row id already; PostgreSQL gets it as an included column).
         indexes = [
             models.Index(
                 fields=["search_area", "kind", *SEARCH_RANK_FIELDS],
-                condition=models.Q(search_open=True), name="unit_search_area",
+                condition=models.Q(search_open=True), include=["id"], name="unit_search_area",
             ),
             models.Index(
                 fields=["search_pref", "kind", *SEARCH_RANK_FIELDS],
-                condition=models.Q(search_open=True), name="unit_search_pref",
+                condition=models.Q(search_open=True), include=["id"], name="unit_search_pref",
             ),
             models.Index(
                 fields=["search_lat", "search_lng", *SEARCH_RANK_FIELDS_BUT_PLACE],
-                condition=models.Q(search_open=True), name="unit_search_latlng",
+                condition=models.Q(search_open=True), include=["id"], name="unit_search_latlng",
             ),
         ]
 
