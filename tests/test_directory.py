@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.base import PersonaTestCase, make_facility, make_municipality, make_unit, make_user
+from tests.base import PersonaTestCase, make_facility, make_municipality, make_unit
 from tsunagu.facilities.models import CoordinationDesk, UnitCapability
 from tsunagu.facilities.services import record_vacancy
 from tsunagu.lib.japanese_dates import japanese_date, japanese_datetime, relative_day

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, FloatField, Prefetch, Q, Value
+from django.db.models import ExpressionWrapper, F, FloatField, Prefetch, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -152,8 +152,6 @@ def directory_queryset(*, name="", area=None, municipality=None, kind=None, need
 
 
 def _float(expression):
-    from django.db.models import ExpressionWrapper
-
     return ExpressionWrapper(expression, output_field=FloatField())
 
 
