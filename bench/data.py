@@ -75,7 +75,9 @@ def kmeans(points, k, rng, rounds=25):
         for c in range(k):
             members = [points[i] for i in range(len(points)) if labels[i] == c]
             if members:
-                centres[c] = (sum(p[0] for p in members) / len(members), sum(p[1] for p in members) / len(members))
+                centres[c] = (
+                    sum(p[0] for p in members) / len(members), sum(p[1] for p in members) / len(members)
+                )
     # Order clusters north to south so area codes (north first, as the official codes) follow.
     order = sorted(range(k), key=lambda c: -centres[c][0])
     rank = {c: i for i, c in enumerate(order)}
@@ -199,7 +201,8 @@ def build(scale=1.0, seed=42, log=print):
             facilities.append(Facility(
                 name=row["正式名称"], kana=row["正式名称（フリガナ）"], kind=kinds["hospital"],
                 municipality=municipality, address=row["所在地"], lat=lat, lng=lng,
-                source=Facility.Source.IRYOJOHO, official_id=row["ID"], beds_total=int(row["合計病床数"] or 0) or None,
+                source=Facility.Source.IRYOJOHO, official_id=row["ID"],
+                beds_total=int(row["合計病床数"] or 0) or None,
             ))
         generated_kinds = [code for code, _ in GENERATED_KINDS]
         kind_weights = [w for _, w in GENERATED_KINDS]
@@ -232,7 +235,10 @@ def build(scale=1.0, seed=42, log=print):
             roll = rng.random()
             free_now = rng.randint(1, 5) if roll < 0.4 else 0
             expected = rng.randint(1, 3) if 0.4 <= roll < 0.65 else 0
-            age = timedelta(hours=rng.randint(0, 48)) if rng.random() < 0.7 else timedelta(days=rng.randint(3, 60))
+            if rng.random() < 0.7:
+                age = timedelta(hours=rng.randint(0, 48))
+            else:
+                age = timedelta(days=rng.randint(3, 60))
             vacancy = Vacancy(free_now=free_now, expected_7d=expected, updated_at=now - age)
             unit.sync_search_fields(save=False, vacancy=vacancy)
             units.append(unit)
@@ -293,7 +299,8 @@ def build_cases(rng, count, sender, user, municipalities, needs, kinds, owners):
         case_needs.append(required)
     Case.objects.bulk_create(cases, batch_size=BATCH)
     CaseNeed.objects.bulk_create(
-        [CaseNeed(case_id=case.pk, need=need) for case, required in zip(cases, case_needs) for need in required],
+        [CaseNeed(case_id=case.pk, need=need)
+         for case, required in zip(cases, case_needs) for need in required],
         batch_size=BATCH,
     )
     Area = Case.wished_areas.through

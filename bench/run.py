@@ -208,13 +208,16 @@ def print_report(report, path, log):
     log(f"{'':12} {'median ms':>10} {'p95 ms':>8} {'×floor(med)':>12} {'×floor(p95)':>12} {'results':>8}")
     for name, row in report["results"].items():
         log(f"{name:12} {row['median_ms']:>10.2f} {row['p95_ms']:>8.2f} "
-            f"{row.get('ratio_median', 1):>12.2f} {row.get('ratio_p95', 1):>12.2f} {row.get('mean_results', ''):>8}")
+            f"{row.get('ratio_median', 1):>12.2f} {row.get('ratio_p95', 1):>12.2f} "
+            f"{row.get('mean_results', ''):>8}")
     log(f"targets met: {report['meets_targets']}")
     log(f"written: {path.relative_to(ROOT)}")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "sqlite,postgres"),
                         help="sqlite, postgres or both (comma-separated)")
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))

@@ -55,7 +55,8 @@ class ApiSearchTests(PersonaTestCase):
         self.assertEqual(missing, {"特養あおば": "suction_night", "老健みどり": "suction_night"})
 
     def test_prefecture_and_nationwide_scopes(self):
-        for params, scope in (({"pref": "14"}, "prefecture"), ({"nationwide": "true", "origin": "142115"}, "nationwide")):
+        scopes = (({"pref": "14"}, "prefecture"), ({"nationwide": "true", "origin": "142115"}, "nationwide"))
+        for params, scope in scopes:
             data = self.client.get(SEARCH, {"needs": "peg", **params}).json()
             self.assertEqual(data["scope"], scope)
             self.assertEqual(data["count"], 2)

@@ -39,7 +39,8 @@ class CaseSearchTests(PersonaTestCase):
         self.assertIn("看取り に未対応", result.near_misses[0].reasons)
 
     def test_units_missing_two_needs_are_not_near_misses(self):
-        case = make_case(self.hospital, self.hiratsuka, needs=["peg", "end_of_life", "tpn"], areas=[self.area])
+        case = make_case(self.hospital, self.hiratsuka, needs=["peg", "end_of_life", "tpn"],
+                         areas=[self.area])
         result = search_candidates(case, near_misses=True)
         self.assertEqual(names(result.candidates), [])
         self.assertEqual(names(result.near_misses), ["特養あおば 従来型"])
@@ -136,7 +137,8 @@ class CaseSearchTests(PersonaTestCase):
     def test_without_wished_areas_the_whole_country_is_searched_nearest_first(self):
         sapporo = make_municipality(code="011002", name="札幌市", area=make_area("0104", "札幌", "01", "北海道"),
                                     lat=43.0621, lng=141.3544, pref_code="01")
-        make_unit(make_facility("札幌の老健", kind_code="roken", municipality=sapporo), capabilities=["peg"], free_now=1)
+        make_unit(make_facility("札幌の老健", kind_code="roken", municipality=sapporo),
+                  capabilities=["peg"], free_now=1)
         case = make_case(self.hospital, self.hiratsuka, needs=["peg"])
         self.assertEqual(names(search_candidates(case).candidates)[-1], "札幌の老健 本体")
 

@@ -23,7 +23,8 @@ def test_bench_builds_a_tiny_nationwide_dataset_and_times_one_round(live_server)
 
     client = Client()
     client.force_login(data_user())
-    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+    name = settings.SESSION_COOKIE_NAME
+    cookie = {"name": name, "value": client.cookies[name].value}
     port = int(live_server.url.rsplit(":", 1)[1])
     timings = timed_round(Timer(port, cookie), timed_queries(seed=5, count=1)[0])
     assert set(timings) == {"floor", *SCENARIOS}

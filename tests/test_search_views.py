@@ -54,7 +54,8 @@ class CaseSearchPageTests(PersonaTestCase):
         self.assertNotContains(response, "老健みどり")  # misses 看取り: only with near misses
 
     def test_stale_candidates_are_marked(self):
-        make_unit(self.care_home, name="古い棟", capabilities=["peg", "end_of_life"], free_now=1, updated_at=days_ago(4))
+        make_unit(self.care_home, name="古い棟", capabilities=["peg", "end_of_life"], free_now=1,
+                  updated_at=days_ago(4))
         self.login(self.sender_msw)
         response = self.client.get(self.url)
         self.assertContains(response, "更新が古い", count=1)

@@ -97,8 +97,12 @@ def candidate_out(candidate: Candidate) -> dict:
         "vacancy_updated_at": candidate.vacancy_at, "stale": candidate.is_stale,
         "cost_min": unit.cost_min, "cost_max": unit.cost_max, "within_budget": candidate.within_budget,
         "accepted": [{"code": n.code, "label": n.label} for n in candidate.accepted],
-        "conditional": [{"code": n.code, "label": n.label, "note": note} for n, note in candidate.conditional],
-        "missing": {"code": candidate.missing.code, "label": candidate.missing.label} if candidate.missing else None,
+        "conditional": [
+            {"code": n.code, "label": n.label, "note": note} for n, note in candidate.conditional
+        ],
+        "missing": (
+            {"code": candidate.missing.code, "label": candidate.missing.label} if candidate.missing else None
+        ),
         "reasons": candidate.reasons,
     }
 
