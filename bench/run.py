@@ -132,12 +132,28 @@ class Timer:
         return elapsed, body
 
 
-def timed_round(timer, query):
-    """One round: the floor, then each scope; {name: (milliseconds, results)}."""
-    timings = {"floor": (timer.get("/api/v1/ping")[0], None)}
-    for scenario in SCENARIOS:
-        elapsed, body = timer.get(query[scenario])
-        timings[scenario] = (elapsed, json.loads(body)["count"])
+def process_cpu_ms(pid):
+    """CPU time (user + system) a process has used so far, from /proc; None where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def timed_round(timer, query, server_pid=None, cpu=None):
+    """One round: the floor, then each scope; {name: (milliseconds, results)}.
+
+    With server_pid, the server's CPU time per request is added up in `cpu` ({name: ms}):
+    unlike wall time it does not grow when other programs load the machine.
+    """
+    timings = {}
+    for name in ["floor", *SCENARIOS]:
+        before = process_cpu_ms(server_pid) if server_pid else None
+        elapsed, body = timer.get("/api/v1/ping" if name == "floor" else query[name])
+        if before is not None and cpu is not None:
+            cpu[name] = cpu.get(name, 0.0) + process_cpu_ms(server_pid) - before
+        timings[name] = (elapsed, None if name == "floor" else json.loads(body)["count"])
     return timings
 
 
@@ -166,8 +182,10 @@ def bench_database(db, args, log):
                 timer.get(query[scenario])
         samples = {name: [] for name in ["floor", *SCENARIOS]}
         found = {name: [] for name in SCENARIOS}
+        cpu = {}
+        load_before = os.getloadavg()
         for query in queries:
-            for name, (elapsed, count) in timed_round(timer, query).items():
+            for name, (elapsed, count) in timed_round(timer, query, server.pid, cpu).items():
                 samples[name].append(elapsed)
                 if name in found:
                     found[name].append(count)
@@ -175,13 +193,19 @@ def bench_database(db, args, log):
         server.terminate()
         server.wait(timeout=10)
 
+    load_after = os.getloadavg()
     floor = summarise(samples["floor"])
     results = {"floor": floor}
+    if "floor" in cpu:
+        floor["server_cpu_ms"] = round(cpu["floor"] / len(queries), 2)
     for scenario in SCENARIOS:
         summary = summarise(samples[scenario])
         summary["ratio_median"] = round(summary["median_ms"] / floor["median_ms"], 2)
         summary["ratio_p95"] = round(summary["p95_ms"] / floor["p95_ms"], 2)
         summary["mean_results"] = round(statistics.mean(found[scenario]), 1)
+        if scenario in cpu and "server_cpu_ms" in floor:
+            summary["server_cpu_ms"] = round(cpu[scenario] / len(queries), 2)
+            summary["cpu_ratio"] = round(summary["server_cpu_ms"] / max(floor["server_cpu_ms"], 0.01), 2)
         results[scenario] = summary
     verdict = {
         "area_p95": results["area"]["p95_ms"] <= TARGETS["area_p95_ms"],
@@ -194,6 +218,10 @@ def bench_database(db, args, log):
         "database": db, "timestamp": stamp, "scale": args.scale, "seed": args.seed, "rounds": args.rounds,
         "server": "waitress, 2 threads; one keep-alive connection, sequential requests",
         "dataset": counts, "results": results, "targets": TARGETS, "meets_targets": verdict,
+        "load_average": {
+            "before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after],
+            "cpus": os.cpu_count(),
+        },
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{db}-{stamp}.json"
@@ -205,11 +233,15 @@ def bench_database(db, args, log):
 def print_report(report, path, log):
     log(f"\n== {report['database']}  ({report['dataset']['facilities']} facilities, "
         f"{report['dataset']['units']} units, {report['dataset']['cases']} cases; {report['rounds']} rounds)")
-    log(f"{'':12} {'median ms':>10} {'p95 ms':>8} {'×floor(med)':>12} {'×floor(p95)':>12} {'results':>8}")
+    log(f"{'':12} {'median ms':>10} {'p95 ms':>8} {'×floor(med)':>12} {'×floor(p95)':>12} {'results':>8}"
+        f" {'server CPU ms':>14} {'×floor(CPU)':>12}")
     for name, row in report["results"].items():
         log(f"{name:12} {row['median_ms']:>10.2f} {row['p95_ms']:>8.2f} "
             f"{row.get('ratio_median', 1):>12.2f} {row.get('ratio_p95', 1):>12.2f} "
-            f"{row.get('mean_results', ''):>8}")
+            f"{row.get('mean_results', ''):>8} {row.get('server_cpu_ms', ''):>14} "
+            f"{row.get('cpu_ratio', 1):>12}")
+    log(f"load average (1, 5, 15 min) before {report['load_average']['before']}, "
+        f"after {report['load_average']['after']} on {report['load_average']['cpus']} CPUs")
     log(f"targets met: {report['meets_targets']}")
     log(f"written: {path.relative_to(ROOT)}")
 

@@ -87,6 +87,9 @@ class Facility(models.Model):
 SEARCH_RANK_FIELDS = [
     "capability_mask", "conditional_mask", "care_level_mask", "search_vacancy_at",
     "search_lat", "search_lng", "cost_min",
+    # Also the index's own condition: SQLite reads an index as covering only when it holds
+    # every column that the query names.
+    "search_open",
 ]
 SEARCH_RANK_FIELDS_BUT_PLACE = [f for f in SEARCH_RANK_FIELDS if f not in ("search_lat", "search_lng")]
 
