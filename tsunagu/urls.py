@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("tsunagu.notifications.urls")),
     path("api/", include("tsunagu.api.urls")),
     path("audit/", include("tsunagu.audit.urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    # The language switch is on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
