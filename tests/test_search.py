@@ -63,7 +63,7 @@ class CaseSearchTests(PersonaTestCase):
         found = search_candidates(case).candidates
         self.assertIn("老健みどり 2階", names(found))
         self.assertNotIn("老健みどり 3階", names(found))
-        expected = next(c for c in found if c.unit == soon)
+        expected = next(c for c in found if c.unit.pk == soon.pk)
         self.assertTrue(any("7日以内に 2 床空く見込み" in reason for reason in expected.reasons))
 
     def test_care_level_must_be_accepted(self):
@@ -100,7 +100,7 @@ class CaseSearchTests(PersonaTestCase):
         plain = make_unit(self.other, name="通常", free_now=1, capabilities=["peg", "suction_night"])
         case = make_case(self.hospital, self.hiratsuka, needs=["peg", "suction_night"], areas=[self.area])
         found = search_candidates(case).candidates
-        self.assertEqual([c.unit for c in found], [plain, conditional])
+        self.assertEqual([c.unit.pk for c in found], [plain.pk, conditional.pk])
         self.assertIn("喀痰吸引(夜間も): 条件付き — 夜勤看護師がいる日のみ", found[1].reasons)
         self.assertIn("胃ろう・腸ろう 対応", found[1].reasons)
         self.assertIn("胃ろう・腸ろう・喀痰吸引(夜間も) 対応", found[0].reasons)

@@ -40,13 +40,53 @@ MAX_RADIUS_KM = 1600.0
 FAR_AWAY = 1.0e9
 
 
-# What a result shows of its unit; loading no more keeps 50 results cheap.
-UNIT_FIELDS = (
-    "public_id", "name", "cost_min", "cost_max", "capability_mask", "conditional_mask",
-    "search_lat", "search_lng", "search_free_now", "search_expected_7d", "search_vacancy_at",
-    "facility__public_id", "facility__name", "facility__municipality__name",
-    "kind__code", "kind__name", "kind__short_name", "search_area__code", "search_area__name",
-)
+@dataclass(frozen=True)
+class FoundFacility:
+    public_id: object
+    name: str
+    municipality_name: str
+
+
+@dataclass(frozen=True)
+class FoundUnit:
+    """What a result shows of its unit, read as plain values (no model instances for 50 rows)."""
+
+    pk: int
+    public_id: object
+    name: str
+    cost_min: int | None
+    cost_max: int | None
+    capability_mask: int
+    conditional_mask: int
+    search_lat: float | None
+    search_lng: float | None
+    search_free_now: int
+    search_expected_7d: int
+    search_vacancy_at: datetime | None
+    facility: FoundFacility
+    kind_code: str
+    kind_name: str
+    kind_label: str
+    area_code: str | None
+    area_name: str | None
+
+    FIELDS = (
+        "pk", "public_id", "name", "cost_min", "cost_max", "capability_mask", "conditional_mask",
+        "search_lat", "search_lng", "search_free_now", "search_expected_7d", "search_vacancy_at",
+        "facility__public_id", "facility__name", "facility__municipality__name",
+        "kind__code", "kind__name", "kind__short_name", "search_area__code", "search_area__name",
+    )
+
+    @classmethod
+    def from_row(cls, row):
+        (pk, public_id, name, cost_min, cost_max, mask, conditional, lat, lng, free_now, expected,
+         vacancy_at, facility_id, facility_name, municipality, kind_code, kind_name, kind_short,
+         area_code, area_name) = row
+        return cls(
+            pk, public_id, name, cost_min, cost_max, mask, conditional, lat, lng, free_now, expected,
+            vacancy_at, FoundFacility(facility_id, facility_name, municipality), kind_code, kind_name,
+            kind_short or kind_name, area_code, area_name,
+        )
 
 
 class Order:
@@ -58,7 +98,7 @@ class Order:
 class Candidate:
     """One unit that fits (or, for a near miss, misses one need), with the reasons."""
 
-    unit: Unit
+    unit: FoundUnit
     distance_km: float | None
     accepted: list  # CareNeed accepted without conditions
     conditional: list  # (CareNeed, note) accepted on conditions
@@ -277,10 +317,10 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
     pks = [pk for pk, _ in found] + [pk for pk, _ in missed]
     if not pks:
         return SearchResult([], [])
-    units = (
-        Unit.objects.select_related("facility__municipality", "kind", "search_area")
-        .only(*UNIT_FIELDS).order_by().in_bulk(pks)
-    )
+    units = {
+        row[0]: FoundUnit.from_row(row)
+        for row in Unit.objects.filter(pk__in=pks).order_by().values_list(*FoundUnit.FIELDS)
+    }
     if catalogue is None:
         catalogue = CareNeed.objects.filter(bit__in=bits_of(required_mask))
     needs = {need.bit: need for need in catalogue}
