@@ -94,7 +94,9 @@ def path_arguments(pattern):
     return list(getattr(pattern.pattern, "converters", {}).keys())
 
 
-class AllUrlsTenancyTests(PersonaTestCase):
+class TenancyWorld(PersonaTestCase):
+    """The standard personas plus one object of every kind on each side (used by other tests too)."""
+
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -111,6 +113,8 @@ class AllUrlsTenancyTests(PersonaTestCase):
             format=Facility.Source.choices[0][0], filename="x.csv", content=b"", created_by=cls.office,
         )
 
+
+class AllUrlsTenancyTests(TenancyWorld):
     def unmapped_patterns(self):
         unmapped = []
         for name, pattern in iter_patterns():

@@ -250,4 +250,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Logins, failures and lockouts are in the audit trail; axes' own notes are noise.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
