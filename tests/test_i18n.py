@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation.template import templatize
 
 from tests.base import PersonaTestCase
 from tsunagu.network.models import CareLevel
@@ -18,6 +19,7 @@ LOGIN = reverse("accounts:login")
 DIRECTORY = reverse("facilities:directory")
 SET_LANGUAGE = reverse("set_language")
 MESSAGES = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
+SOURCE = Path(settings.BASE_DIR) / "tsunagu"
 
 
 def parse_po(text):
@@ -123,6 +125,71 @@ class CatalogueTests(SimpleTestCase):
                     got = compiled.pgettext(entry["context"], entry["id"]) \
                         if entry["context"] else compiled.gettext(entry["id"])
                     self.assertEqual(got, entry["strs"][0], "run compilemessages and commit the .mo")
+
+
+# Argument positions as makemessages passes them to xgettext: (context, msgid).
+GETTEXT_CALLS = {
+    "_": (None, 0), "gettext": (None, 0), "gettext_lazy": (None, 0), "gettext_noop": (None, 0),
+    "ngettext": (None, 0), "ngettext_lazy": (None, 0),
+    "pgettext": (0, 1), "pgettext_lazy": (0, 1), "npgettext": (0, 1), "npgettext_lazy": (0, 1),
+}
+# templatize() turns {% translate %} and {% blocktranslate %} into calls like these.
+TEMPLATE_CALL = re.compile(r"\b(n?p?gettext)\(((?:u'(?:[^'\\]|\\.)*'\s*,?\s*)+)")
+LITERAL = re.compile(r"u'(?:[^'\\]|\\.)*'")
+
+
+def messages_in_python(source):
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in GETTEXT_CALLS:
+            continue
+        context_at, msgid_at = GETTEXT_CALLS[name]
+        args = [arg.value if isinstance(arg, ast.Constant) else None for arg in node.args]
+        if len(args) > msgid_at and isinstance(args[msgid_at], str):
+            found.add((args[context_at] if context_at is not None else None, args[msgid_at]))
+    return found
+
+
+def messages_in_template(source):
+    found = set()
+    for function, arguments in TEMPLATE_CALL.findall(templatize(source)):
+        literals = [ast.literal_eval(literal) for literal in LITERAL.findall(arguments)]
+        found.add((literals[0], literals[1]) if function.startswith(("pgettext", "npgettext")) else (None, literals[0]))
+    return found
+
+
+def messages_in_source():
+    found = set()
+    for path in SOURCE.rglob("*.py"):
+        if "migrations" not in path.parts:
+            found |= messages_in_python(path.read_text(encoding="utf-8"))
+    for path in SOURCE.rglob("*.html"):
+        found |= messages_in_template(path.read_text(encoding="utf-8"))
+    return found
+
+
+class SourceCoverageTests(SimpleTestCase):
+    """A string wrapped for translation but missing from the .po would show in Japanese under English."""
+
+    def test_the_extractor_reads_python_and_templates(self):
+        python = 'from django.utils.translation import gettext_lazy as _, pgettext\nA = _("受入可")\nB = pgettext("button", "決定")\n'
+        self.assertEqual(messages_in_python(python), {(None, "受入可"), ("button", "決定")})
+        template = (
+            '{% load i18n %}{% translate "施設" %}{% translate "決定" context "button" %}'
+            '{% blocktranslate with n=count %}{{ n }}件{% endblocktranslate %}'
+        )
+        self.assertEqual(messages_in_template(template), {(None, "施設"), ("button", "決定"), (None, "%(n)s件")})
+
+    def test_every_translatable_string_in_the_source_is_in_the_po(self):
+        entries = parse_po((MESSAGES / "django.po").read_text(encoding="utf-8"))
+        in_po = {(entry["context"], entry["id"]) for entry in entries}
+        in_source = messages_in_source()
+        self.assertGreater(len(in_source), 100)
+        missing = sorted(in_source - in_po, key=str)
+        self.assertEqual(missing, [], "run makemessages -l en, translate, compilemessages and commit both files")
 
 
 class LabelTests(SimpleTestCase):
