@@ -12,8 +12,8 @@ Reuse them in any test under tests/browser/:
 so one test can drive several users side by side (a sender on a desktop, a receiver on a phone).
 
 Every test here is marked `browser` and runs on a transactional database (the live server
-thread must see committed rows); the reference catalogue (facility kinds, care needs) is loaded
-again before each test because a transactional test ends by emptying every table. Run only these with `pytest -m browser`, skip them
+thread must see committed rows) with serialized rollback; see `live_site`. Each test starts and
+stops its own Playwright and Chromium, so nothing of the browser's event loop outlives it. Run only these with `pytest -m browser`, skip them
 with `-m "not browser"`.
 
 The browser is /usr/bin/chromium (override with CHROMIUM_PATH); Playwright's bundled driver is
@@ -27,14 +27,9 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run while one
-# is active unless told that it is safe. The test thread and the server thread only share the
-# database, which is what these tests want.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.base import PASSWORD  # noqa: E402
+from tests.base import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,15 +49,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def playwright_driver():
-    with sync_playwright() as driver:
-        yield driver
+    """Playwright for one test, started and stopped around it.
+
+    While Playwright's sync API is running, this thread runs inside its event loop: Django's ORM
+    refuses to run there unless DJANGO_ALLOW_ASYNC_UNSAFE is set, and the test code sees its own
+    set of database connection objects. Both are undone when the test ends, so the tests that
+    follow (and subprocesses they start) see a normal environment again.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as driver:
+            yield driver
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser(playwright_driver):
-    """One headless Chromium for the whole session."""
+    """A headless Chromium for one test (each test starts from a clean browser)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; install the chromium package or set CHROMIUM_PATH.")
     chromium = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -71,11 +81,13 @@ def browser(playwright_driver):
 
 
 @pytest.fixture
-def live_site(live_server, transactional_db):
+def live_site(live_server, transactional_db, django_db_serialized_rollback):
     """The live server's base URL, on a committed database with the reference catalogue in place.
 
-    A transactional test ends by emptying every table, so the catalogue that a data migration
-    loaded (facility kinds, care needs) is loaded again, by that same migration code.
+    A transactional test ends by emptying every table. Serialized rollback puts the migrated
+    rows back for the next test (and keeps the flush from re-creating content types, which
+    would break the next serialized test); the catalogue (facility kinds, care needs) is also
+    loaded again by its migration code, idempotently, so it is there whatever ran before.
     """
     from django.apps import apps
 
