@@ -333,11 +333,13 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
     }
     stale_from = stale_before()
     today = timezone.localdate()
+    t = texts()
+    ordered_needs = sorted(needs.items(), key=lambda item: (item[1].sort_order, item[0]))
 
     def candidate(pk):
         unit = units[pk]
         accepted, conditional, missing = [], [], None
-        for bit, need in sorted(needs.items(), key=lambda item: (item[1].sort_order, item[0])):
+        for bit, need in ordered_needs:
             if not unit.capability_mask >> bit & 1:
                 missing = need
             elif unit.conditional_mask >> bit & 1:
@@ -357,7 +359,7 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
             is_stale=unit.search_vacancy_at is None or unit.search_vacancy_at < stale_from,
             within_budget=within,
         )
-        result.reasons = reasons_for(result, budget=budget, today=today)
+        result.reasons = reasons_for(result, budget=budget, today=today, t=t)
         return result
 
     return SearchResult(
@@ -372,13 +374,14 @@ def yen_man(yen: int) -> str:
     return f"{value:g}"
 
 
-def cost_text(unit) -> str:
+def cost_text(unit, t=None) -> str:
+    t = t or texts()
     low, high = unit.cost_min, unit.cost_max
     if low is None and high is None:
         return ""
     if low is not None and high is not None and low != high:
-        return texts()["cost_range"] % {"low": yen_man(low), "high": yen_man(high)}
-    return texts()["cost"] % {"cost": yen_man(low if low is not None else high)}
+        return t["cost_range"] % {"low": yen_man(low), "high": yen_man(high)}
+    return t["cost"] % {"cost": yen_man(low if low is not None else high)}
 
 
 @functools.lru_cache(maxsize=8)
@@ -399,8 +402,8 @@ def texts():
     return _texts(get_language())
 
 
-def updated_text(moment, today=None) -> str:
-    t = texts()
+def updated_text(moment, today=None, t=None) -> str:
+    t = t or texts()
     if moment is None:
         return t["never"]
     days = ((today or timezone.localdate()) - timezone.localdate(moment)).days
@@ -411,9 +414,9 @@ def updated_text(moment, today=None) -> str:
     return t["days"] % {"days": days}
 
 
-def reasons_for(candidate: Candidate, *, budget=None, today=None) -> list[str]:
+def reasons_for(candidate: Candidate, *, budget=None, today=None, t=None) -> list[str]:
     """Why the unit is in the list, in the words a coordinator reads."""
-    t = texts()
+    t = t or texts()
     reasons = []
     if candidate.accepted:
         reasons.append(t["accepted"] % {"needs": "・".join(n.label for n in candidate.accepted)})
@@ -428,12 +431,12 @@ def reasons_for(candidate: Candidate, *, budget=None, today=None) -> list[str]:
         vacancy = t["free"] % {"free": candidate.free_now}
     else:
         vacancy = t["expected"] % {"expected": candidate.expected_7d}
-    reasons.append(f"{vacancy} ({updated_text(candidate.vacancy_at, today)})")
+    reasons.append(f"{vacancy} ({updated_text(candidate.vacancy_at, today, t)})")
     if candidate.is_stale:
         reasons.append(t["stale"])
     if candidate.distance_km is not None:
         reasons.append(t["km"] % {"km": f"{candidate.distance_km:.1f}"})
-    cost = cost_text(candidate.unit)
+    cost = cost_text(candidate.unit, t)
     if cost and budget:
         reasons.append(t["within" if candidate.within_budget else "over"] % {"cost": cost})
     elif cost:
