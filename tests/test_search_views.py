@@ -7,9 +7,9 @@ from tests.search_factories import days_ago, make_case
 from tsunagu.facilities.models import UnitCapability
 
 
-# Session, user, membership, case (+ wished kinds, areas, needs), ranked rows, units, notes,
+# Session, user, membership, case (+ wished kinds, areas, needs), ranked units, notes,
 # and the own facility shown in the page footer.
-SEARCH_PAGE_QUERIES = 11
+SEARCH_PAGE_QUERIES = 10
 
 
 class CaseSearchPageTests(PersonaTestCase):

@@ -12,22 +12,25 @@ Ranking is an SQL ORDER BY, then LIMIT: fit (fewer "conditional" needs first), f
 the vacancy (stale last), distance from the origin (equirectangular, squared, so it needs no
 SQL math functions and runs the same on SQLite and PostgreSQL), and cost within budget.
 A nationwide search ordered by distance reads only a box around the origin, widened until
-the box provably holds the nearest results (see _search_by_distance).
+the box provably holds the nearest results (see _search_by_distance). The 50 ranked units
+come back with what the result shows of them in the same statement; the notes of their
+conditional needs take one more query.
 """
 
 import functools
 import math
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, IntegerField, Q, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.utils.dateparse import parse_datetime
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tsunagu.facilities.models import Unit, UnitCapability, stale_before
+from tsunagu.facilities.models import UnitCapability, stale_before
 from tsunagu.network.models import (
     CARE_LEVEL_BITS, CareNeed, FacilityKind, MedicalArea, Municipality, distance_km,
 )
@@ -184,75 +187,117 @@ def _ids(objects):
     return [getattr(obj, "pk", obj) for obj in objects]
 
 
-def _filtered(required_mask, *, kinds, areas, prefecture, care_level, near_miss):
-    units = Unit.objects.filter(search_open=True)
-    if areas is not None:
-        units = units.filter(search_area_id__in=_ids(areas))
-    elif prefecture:
-        units = units.filter(search_pref=prefecture)
-    if kinds:
-        units = units.filter(kind_id__in=_ids(kinds))
-    if care_level:
-        bit = 1 << CARE_LEVEL_BITS[care_level]
-        units = units.alias(_care=F("care_level_mask").bitand(bit)).filter(
-            Q(care_level_mask=0) | Q(_care=bit)
-        )
-    if not near_miss:
-        return units.covering(required_mask)
-    # Missing exactly one required need: not a full match, and adding one required bit makes it one.
-    aliases, one_short = {"_covered": F("capability_mask").bitand(required_mask)}, Q()
-    for bit in bits_of(required_mask):
-        name = f"_with{bit}"
-        aliases[name] = F("capability_mask").bitor(1 << bit).bitand(required_mask)
-        one_short |= Q(**{name: required_mask})
-    return units.alias(**aliases).filter(one_short).exclude(_covered=required_mask)
+class _Sql:
+    """The ranked search as one SQL statement, the same text for SQLite and PostgreSQL.
 
-
-def _ranked(units, required_mask, *, origin, budget, order):
-    """Order by fit, freshness, distance and cost (or distance first); constant keys are left out.
-
-    Each key is an aliased expression; a constant would be read as a column position.
+    Written out rather than through the ORM because building the ORM expressions cost more
+    than running the query (the benchmark measures it). Only integers computed here are
+    inlined; every value from a request is a parameter.
     """
-    keys = {}
-    bits = bits_of(required_mask)
-    if bits:
-        # Fit: how many required needs are only "conditional" here. Written as SQL text
-        # (integers computed here, no user input): one ORM CASE per bit costs more to build
-        # than to run.
-        column = f'"{Unit._meta.db_table}"."conditional_mask"'
-        keys["_fit"] = RawSQL(
-            " + ".join(f"CASE WHEN ({column} & {1 << bit}) = 0 THEN 0 ELSE 1 END" for bit in bits),
-            [], output_field=IntegerField(),
+
+    U = '"facilities_unit"'
+
+    def __init__(self, required_mask, *, kinds, areas, prefecture, care_level, near_miss):
+        u = self.U
+        self.where, self.params = [f"{u}.\"search_open\""], []
+        if areas is not None:
+            ids = _ids(areas) or [0]
+            self.where.append(f"{u}.\"search_area_id\" IN ({', '.join(['%s'] * len(ids))})")
+            self.params += ids
+        elif prefecture:
+            self.where.append(f"{u}.\"search_pref\" = %s")
+            self.params.append(prefecture)
+        if kinds:
+            ids = _ids(kinds)
+            self.where.append(f"{u}.\"kind_id\" IN ({', '.join(['%s'] * len(ids))})")
+            self.params += ids
+        if care_level:
+            bit = 1 << CARE_LEVEL_BITS[care_level]
+            self.where.append(f"({u}.\"care_level_mask\" = 0 OR ({u}.\"care_level_mask\" & {bit}) <> 0)")
+        covered = f"({u}.\"capability_mask\" & {required_mask}) = {required_mask}"
+        if not near_miss:
+            if required_mask:
+                self.where.append(covered)
+        else:
+            # Missing exactly one required need: adding one required bit makes it a full match.
+            one_short = " OR ".join(
+                f"(({u}.\"capability_mask\" | {1 << bit}) & {required_mask}) = {required_mask}"
+                for bit in bits_of(required_mask)
+            )
+            self.where.append(f"NOT ({covered}) AND ({one_short})")
+
+    def ranked(self, required_mask, *, origin, budget, order, limit, box=None):
+        """Rows of FoundUnit.FIELDS plus the squared distance, best first."""
+        u = self.U
+        where, params = list(self.where), list(self.params)
+        keys, key_params = {}, {}
+        bits = bits_of(required_mask)
+        if bits:
+            keys["fit"] = " + ".join(
+                f"CASE WHEN ({u}.\"conditional_mask\" & {1 << bit}) = 0 THEN 0 ELSE 1 END" for bit in bits
+            )
+        keys["stale"] = f"CASE WHEN {u}.\"search_vacancy_at\" >= %s THEN 0 ELSE 1 END"
+        key_params["stale"] = [connection.ops.adapt_datetimefield_value(stale_before())]
+        if budget:
+            keys["over"] = f"CASE WHEN {u}.\"cost_min\" > %s THEN 1 ELSE 0 END"
+            key_params["over"] = [budget]
+        if origin:
+            lat0, lng0 = origin
+            shrink = math.cos(math.radians(lat0))
+            keys["d2"] = (
+                f"COALESCE(({u}.\"search_lat\" - %s) * ({u}.\"search_lat\" - %s)"
+                f" + ({u}.\"search_lng\" - %s) * %s * ({u}.\"search_lng\" - %s) * %s, {FAR_AWAY})"
+            )
+            key_params["d2"] = [lat0, lat0, lng0, shrink, lng0, shrink]
+            if box:
+                where.append(f"{u}.\"search_lat\" BETWEEN %s AND %s AND {u}.\"search_lng\" BETWEEN %s AND %s")
+                params += list(box)
+        names = ["d2", "fit", "stale", "over"] if order == Order.DISTANCE else ["fit", "stale", "d2", "over"]
+        names = [name for name in names if name in keys]
+        select_params = [p for name in names for p in key_params.get(name, [])]
+        inner = (
+            f"SELECT {u}.\"id\" AS id"
+            + "".join(f", {keys[name]} AS k_{name}" for name in names)
+            + f" FROM {u} WHERE {' AND '.join(where)} "
+            f"ORDER BY {', '.join(f'k_{name}' for name in names)}, id LIMIT {int(limit)}"
         )
-    keys["_stale"] = Case(
-        When(search_vacancy_at__gte=stale_before(), then=Value(0)), default=Value(1),
-        output_field=IntegerField(),
-    )
-    if budget:
-        keys["_over"] = Case(When(cost_min__gt=budget, then=Value(1)), default=Value(0),
-                             output_field=IntegerField())
-    if origin:
-        lat0, lng0 = origin
-        shrink = math.cos(math.radians(lat0))
-        dlat = F("search_lat") - Value(lat0)
-        dlng = (F("search_lng") - Value(lng0)) * Value(shrink)
-        d2 = Coalesce(
-            ExpressionWrapper(dlat * dlat + dlng * dlng, output_field=FloatField()),
-            Value(FAR_AWAY), output_field=FloatField(),
+        inner_params = select_params + params
+        sql = (
+            "SELECT r.id, u.\"public_id\", u.\"name\", u.\"cost_min\", u.\"cost_max\", "
+            "u.\"capability_mask\", "
+            "u.\"conditional_mask\", u.\"search_lat\", u.\"search_lng\", u.\"search_free_now\", "
+            "u.\"search_expected_7d\", u.\"search_vacancy_at\", f.\"public_id\", f.\"name\", m.\"name\", "
+            "k.\"code\", k.\"name\", k.\"short_name\", a.\"code\", a.\"name\", "
+            f"{'r.k_d2' if 'd2' in keys else '0.0'} "
+            f"FROM ({inner}) r "
+            f"JOIN {u} u ON u.\"id\" = r.id "
+            "JOIN \"facilities_facility\" f ON f.\"id\" = u.\"facility_id\" "
+            "JOIN \"network_municipality\" m ON m.\"id\" = f.\"municipality_id\" "
+            "JOIN \"network_facilitykind\" k ON k.\"id\" = u.\"kind_id\" "
+            "LEFT JOIN \"network_medicalarea\" a ON a.\"id\" = u.\"search_area_id\" "
+            f"ORDER BY {', '.join(f'r.k_{name}' for name in names)}, r.id"
         )
-    else:
-        d2 = Value(0.0, output_field=FloatField())
-    units = units.alias(**keys).annotate(_d2=d2)
-    if order == Order.DISTANCE:
-        names = ["_d2", "_fit", "_stale", "_over"]
-    else:
-        names = ["_fit", "_stale", "_d2", "_over"]
-    if not origin:
-        names.remove("_d2")
-    return units.order_by(*[name for name in names if name in keys or name == "_d2"], "pk")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, inner_params)
+            return [(FoundUnit.from_row(_python_values(row[:-1])), row[-1]) for row in cursor.fetchall()]
 
 
-def _search_by_distance(units, limit, origin):
+def _python_values(row):
+    """UUIDs and aware datetimes: SQLite hands them back as text and naive UTC."""
+    row = list(row)
+    for index in (1, 12):
+        if isinstance(row[index], str):
+            row[index] = uuid.UUID(row[index])
+    moment = row[11]
+    if isinstance(moment, str):
+        moment = parse_datetime(moment)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt_timezone.utc)
+    row[11] = moment
+    return row
+
+
+def _search_by_distance(sql, required_mask, limit, origin, budget):
     """The `limit` nearest rows, reading only a box around the origin when that suffices.
 
     A result inside a box of half-width r is certainly among the nearest when its distance
@@ -265,14 +310,13 @@ def _search_by_distance(units, limit, origin):
     while radius < MAX_RADIUS_KM:
         dlat = radius / KM_PER_DEGREE
         dlng = radius / (KM_PER_DEGREE * max(shrink, 0.1))
-        rows = list(units.filter(
-            search_lat__range=(lat0 - dlat, lat0 + dlat),
-            search_lng__range=(lng0 - dlng, lng0 + dlng),
-        )[:limit])
+        box = (lat0 - dlat, lat0 + dlat, lng0 - dlng, lng0 + dlng)
+        rows = sql.ranked(required_mask, origin=origin, budget=budget, order=Order.DISTANCE,
+                          limit=limit, box=box)
         if len(rows) == limit and math.sqrt(rows[-1][1]) * KM_PER_DEGREE <= radius:
             return rows
         radius *= 2
-    return list(units[:limit])
+    return sql.ranked(required_mask, origin=origin, budget=budget, order=Order.DISTANCE, limit=limit)
 
 
 def search_units(required_mask, *, kinds=None, areas=None, prefecture=None, care_level=None,
@@ -303,24 +347,19 @@ def search_units(required_mask, *, kinds=None, areas=None, prefecture=None, care
 
 def _query(required_mask, *, kinds, areas, prefecture, care_level, origin, budget, limit, order,
            near_miss):
-    units = _filtered(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
-                      care_level=care_level, near_miss=near_miss)
-    ranked = _ranked(units, required_mask, origin=origin, budget=budget, order=order)
-    rows = ranked.values_list("pk", "_d2")
+    sql = _Sql(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
+               care_level=care_level, near_miss=near_miss)
     if order == Order.DISTANCE and areas is None and not prefecture:
-        return _search_by_distance(rows, limit, origin)
-    return list(rows[:limit])
+        return _search_by_distance(sql, required_mask, limit, origin, budget)
+    return sql.ranked(required_mask, origin=origin, budget=budget, order=order, limit=limit)
 
 
 def _build(required_mask, found, missed, *, origin, budget, catalogue):
-    """Load the units of the ranked rows and their conditional notes: three queries in all."""
-    pks = [pk for pk, _ in found] + [pk for pk, _ in missed]
+    """Candidates from the ranked rows, with the notes of their conditional needs (one query)."""
+    units = {unit.pk: unit for unit, _ in found + missed}
+    pks = list(units)
     if not pks:
         return SearchResult([], [])
-    units = {
-        row[0]: FoundUnit.from_row(row)
-        for row in Unit.objects.filter(pk__in=pks).order_by().values_list(*FoundUnit.FIELDS)
-    }
     if catalogue is None:
         catalogue = CareNeed.objects.filter(bit__in=bits_of(required_mask))
     needs = {need.bit: need for need in catalogue}
@@ -363,8 +402,8 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
         return result
 
     return SearchResult(
-        [candidate(pk) for pk, _ in found if pk in units],
-        [candidate(pk) for pk, _ in missed if pk in units],
+        [candidate(unit.pk) for unit, _ in found],
+        [candidate(unit.pk) for unit, _ in missed],
     )
 
 
