@@ -140,3 +140,18 @@ class FlushTests(TransactionTestCase):
         call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
         self.assertEqual(AuditEvent.objects.count(), 0)
         self.assertTrue(triggers_installed(connection))
+
+
+class ChangesAreRecordedTests(PersonaTestCase):
+    def test_vacancy_and_desk_changes_leave_a_record(self):
+        self.login(self.receiver_admin)
+        self.client.post(reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
+                         {"action": "unchanged"})
+        event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
+        self.assertEqual((event.object_type, event.object_ref), ("unit", str(self.care_unit.public_id)))
+        self.assertEqual(event.user, self.receiver_admin)
+        self.assertEqual(event.facility, self.care_home)
+        self.client.post(reverse("facilities:desks", args=[self.care_home.public_id]),
+                         {"name": "地域連携室", "role": "MSW", "sort_order": 0})
+        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, object_type="coordinationdesk")
+                        .exists())

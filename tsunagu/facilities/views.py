@@ -15,6 +15,7 @@ from tsunagu.accounts.access import (
     get_own_facility_or_404, get_own_unit_or_404, member_facility, require_member,
 )
 from tsunagu.accounts.models import Membership
+from tsunagu.audit.services import Action, record
 from tsunagu.facilities import services
 from tsunagu.facilities.forms import (
     CapabilityForm, DeskForm, DirectoryFilterForm, FacilityProfileForm, MemberAddForm, RoleForm,
@@ -135,6 +136,7 @@ def vacancy_save(request, unit_id):
     saved = None
     if request.POST.get("action") == "unchanged":
         services.confirm_vacancy_unchanged(unit, by=request.user)
+        record(request, Action.UPDATE, unit, detail={"vacancy": "unchanged"})
         form = VacancyForm(unit=unit)
         saved = _("変更なしで確認しました。")
     else:
@@ -145,6 +147,7 @@ def vacancy_save(request, unit_id):
                 unit, by=request.user, free_now=data["free_now"], free_male=data["free_male"],
                 free_female=data["free_female"], expected_7d=data["expected_7d"], note=data["note"],
             )
+            record(request, Action.UPDATE, unit, detail={"vacancy": data["free_now"]})
             form = VacancyForm(unit=unit)
             saved = _("保存しました。")
     if request.htmx:
@@ -168,6 +171,7 @@ def vacancy_confirm_all(request):
     """「すべて変更なし」: every active unit of the user's facility, in one transaction."""
     facility = require_member(request.user)
     count = services.confirm_all_unchanged(_vacancy_units(facility), by=request.user)
+    record(request, Action.UPDATE, facility, detail={"vacancy": "all unchanged", "units": count})
     messages.success(request, _("%(count)d件を変更なしで確認しました。") % {"count": count})
     return redirect("facilities:vacancy")
 
@@ -180,6 +184,7 @@ def profile_edit(request, facility_id):
     form = FacilityProfileForm(request.POST or None, instance=facility, can_deactivate=request.user.is_office)
     if request.method == "POST" and form.is_valid():
         services.save_facility_profile(form)
+        record(request, Action.UPDATE, facility, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("施設情報を保存しました。"))
         return redirect("facilities:detail", facility.public_id)
     return render(request, "facilities/profile_form.html", {"facility": facility, "form": form})
@@ -191,6 +196,7 @@ def unit_add(request, facility_id):
     form = UnitForm(request.POST or None, instance=Unit(facility=facility))
     if request.method == "POST" and form.is_valid():
         unit = services.save_unit(form)
+        record(request, Action.CREATE, unit)
         messages.success(request, _("「%(name)s」を追加しました。受入れ可能な医療処置を設定してください。") % {"name": unit.name})
         return redirect("facilities:unit_capabilities", unit.public_id)
     return render(request, "facilities/unit_form.html", {"facility": facility, "form": form, "unit": None})
@@ -202,6 +208,7 @@ def unit_edit(request, unit_id):
     form = UnitForm(request.POST or None, instance=unit)
     if request.method == "POST" and form.is_valid():
         services.save_unit(form)
+        record(request, Action.UPDATE, unit, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("「%(name)s」を保存しました。") % {"name": unit.name})
         return redirect("facilities:detail", unit.facility.public_id)
     return render(request, "facilities/unit_form.html", {"facility": unit.facility, "form": form, "unit": unit})
@@ -215,6 +222,7 @@ def unit_capabilities(request, unit_id):
     form = CapabilityForm(request.POST or None, unit=unit, needs=needs)
     if request.method == "POST" and form.is_valid():
         services.save_unit_capabilities(unit, form.levels())
+        record(request, Action.UPDATE, unit, detail={"capabilities": True})
         messages.success(request, _("「%(name)s」の受入れ可能な医療処置を保存しました。") % {"name": unit.name})
         return redirect("facilities:detail", unit.facility.public_id)
     return render(request, "facilities/capabilities_form.html", {
@@ -236,7 +244,8 @@ def desks(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
     form = DeskForm(request.POST or None, instance=CoordinationDesk(facility=facility))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        desk = form.save()
+        record(request, Action.CREATE, desk)
         messages.success(request, _("窓口を追加しました。"))
         return redirect("facilities:desks", facility.public_id)
     return render(request, "facilities/desks.html", {
@@ -250,6 +259,7 @@ def desk_edit(request, desk_id):
     form = DeskForm(request.POST or None, instance=desk)
     if request.method == "POST" and form.is_valid():
         form.save()
+        record(request, Action.UPDATE, desk)
         messages.success(request, _("窓口を保存しました。"))
         return redirect("facilities:desks", desk.facility.public_id)
     return render(request, "facilities/desk_form.html", {"facility": desk.facility, "desk": desk, "form": form})
@@ -259,6 +269,7 @@ def desk_edit(request, desk_id):
 def desk_delete(request, desk_id):
     desk = _own_desk_or_404(request.user, desk_id)
     facility = desk.facility
+    record(request, Action.DELETE, desk)
     desk.delete()
     messages.success(request, _("窓口を削除しました。"))
     return redirect("facilities:desks", facility.public_id)
@@ -272,6 +283,7 @@ def members(request, facility_id):
     form = MemberAddForm(request.POST or None, facility=facility)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        record(request, Action.CREATE, user, detail={"role": user.membership.role})
         messages.success(request, _("%(name)s さんを追加しました。") % {"name": user})
         return redirect("facilities:members", facility.public_id)
     memberships = facility.memberships.select_related("user").order_by("-role", "user__username")
@@ -293,6 +305,7 @@ def member_role(request, facility_id, user_id):
     else:
         try:
             services.change_role(membership, form.cleaned_data["role"])
+            record(request, Action.UPDATE, membership.user, detail={"role": membership.role})
         except services.LastAdminError:
             messages.error(request, _("施設管理者が一人もいなくなるため、役割を変更できません。"))
         else:
