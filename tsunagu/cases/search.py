@@ -138,24 +138,24 @@ class SearchCriteria:
         """Resolve codes; raises ValueError with a message for the user on anything unknown."""
         if sum(map(bool, (areas, prefecture, nationwide))) != 1:
             raise ValueError(_("検索範囲 (二次医療圏・都道府県・全国) をどれか1つ指定してください。"))
-        found_needs = list(CareNeed.objects.filter(code__in=needs, active=True)) if needs else []
+        found = _resolve_codes(needs=needs, kinds=kinds, areas=areas, origin=origin)
+        found_needs = found["need"]
         unknown = set(needs) - {need.code for need in found_needs}
         if unknown:
             raise ValueError(_("不明な医療処置のコードです: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
-        found_kinds = list(FacilityKind.objects.filter(code__in=kinds)) if kinds else None
+        found_kinds = found["kind"] if kinds else None
         if kinds and len(found_kinds) != len(set(kinds)):
             raise ValueError(_("不明な施設種別のコードが含まれています。"))
-        found_areas = list(MedicalArea.objects.filter(code__in=areas)) if areas else None
+        found_areas = found["area"] if areas else None
         if areas and len(found_areas) != len(set(areas)):
             raise ValueError(_("不明な二次医療圏のコードが含まれています。"))
         if prefecture and not (len(prefecture) == 2 and prefecture.isdigit()):
             raise ValueError(_("都道府県コードは2桁の数字で指定してください。"))
         point = None
         if origin:
-            municipality = Municipality.objects.filter(code=origin).values_list("lat", "lng").first()
-            if municipality is None:
+            if not found["origin"]:
                 raise ValueError(_("不明な市区町村コードです: %(code)s") % {"code": origin})
-            point = municipality if municipality[0] is not None else None
+            point = found["origin"][0] if found["origin"][0][0] is not None else None
         if care_level and care_level not in CARE_LEVEL_BITS:
             raise ValueError(_("不明な要介護度です: %(level)s") % {"level": care_level})
         scope = "area" if areas else "prefecture" if prefecture else "nationwide"
@@ -164,6 +164,42 @@ class SearchCriteria:
             areas=found_areas, prefecture=prefecture, origin=point,
             care_level=care_level or None, budget=budget, scope=scope,
         )
+
+
+def _resolve_codes(*, needs, kinds, areas, origin):
+    """Needs (as CareNeed), kind and area ids, and the origin's (lat, lng), in one query."""
+    parts, params = [], []
+    null = "CAST(NULL AS DOUBLE PRECISION)"
+
+    def part(tag, model, label, extra, condition, values):
+        marks = ", ".join(["%s"] * len(values))
+        parts.append(
+            f"SELECT '{tag}', id, code, {label}, {extra} FROM \"{model._meta.db_table}\" "
+            f"WHERE {condition}code IN ({marks})"
+        )
+        params.extend(values)
+
+    if needs:
+        part("need", CareNeed, "label", f"bit, sort_order, {null}, {null}", "active AND ", list(needs))
+    if kinds:
+        part("kind", FacilityKind, "name", f"0, 0, {null}, {null}", "", list(kinds))
+    if areas:
+        part("area", MedicalArea, "name", f"0, 0, {null}, {null}", "", list(areas))
+    if origin:
+        part("origin", Municipality, "name", "0, 0, lat, lng", "", [origin])
+    found = {"need": [], "kind": [], "area": [], "origin": []}
+    if not parts:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for tag, pk, code, label, bit, sort_order, lat, lng in cursor.fetchall():
+            if tag == "need":
+                found["need"].append(CareNeed(pk=pk, code=code, label=label, bit=bit, sort_order=sort_order))
+            elif tag == "origin":
+                found["origin"].append((lat, lng))
+            else:
+                found[tag].append(pk)
+    return found
 
 
 def mask_of_needs(needs) -> int:
