@@ -340,3 +340,14 @@ class PollingTests(PersonaTestCase):
         Session.objects.update(expire_date=soon)
         self.client.get(reverse("notifications:badge"), HTTP_HX_REQUEST="true")
         self.assertLess(Session.objects.get().expire_date, soon + timedelta(seconds=1))
+
+
+@override_settings(OTP_REQUIRED_FOR_ADMINS=True)
+class PendingStepHtmxTests(PersonaTestCase):
+    def test_polling_on_the_step_page_itself_does_not_reload_it(self):
+        self.login(self.office)
+        setup = reverse("accounts:otp_setup")
+        response = self.client.get(reverse("notifications:badge"), HTTP_HX_REQUEST="true",
+                                   HTTP_HX_CURRENT_URL=f"http://testserver{setup}?next=/facilities/")
+        self.assertEqual(response.status_code, 204)
+        self.assertNotIn("HX-Redirect", response)

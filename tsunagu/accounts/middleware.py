@@ -5,10 +5,10 @@ session, so an ordinary request costs no extra query.
 """
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -84,5 +84,9 @@ class AccountSecurityMiddleware:
         if request.method == "GET" and not htmx:
             url = f"{url}?{urlencode({'next': request.get_full_path()})}"
         if htmx:
+            # A page's own htmx requests (a badge that polls) while it shows the step itself:
+            # answer nothing rather than reload the page again and again.
+            if urlparse(request.headers.get("HX-Current-URL", "")).path == urlparse(url).path:
+                return HttpResponse(status=204)
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
