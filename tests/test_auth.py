@@ -351,3 +351,22 @@ class PendingStepHtmxTests(PersonaTestCase):
                                    HTTP_HX_CURRENT_URL=f"http://testserver{setup}?next=/facilities/")
         self.assertEqual(response.status_code, 204)
         self.assertNotIn("HX-Redirect", response)
+
+
+class MemberAddedByAdminTests(PersonaTestCase):
+    def test_a_member_added_by_the_facility_admin_must_change_the_initial_password(self):
+        self.login(self.receiver_admin)
+        url = reverse("facilities:members", args=[self.care_home.public_id])
+        response = self.client.post(url, {"username": "newnurse", "display_name": "新人", "email": "",
+                                          "role": "staff", "password": "short-1"})
+        self.assertContains(response, "13文字以上")
+        self.client.post(url, {"username": "newnurse", "display_name": "新人", "email": "",
+                               "role": "staff", "password": "shoki-Password-2026"})
+        from tsunagu.accounts.models import User
+
+        newcomer = User.objects.get(username="newnurse")
+        self.assertTrue(newcomer.must_change_password)
+        self.client.logout()
+        response = self.client.post(LOGIN, {"username": "newnurse", "password": "shoki-Password-2026"},
+                                    follow=True)
+        self.assertContains(response, "初期パスワードのままです")

@@ -235,7 +235,7 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("役割"), choices=Membership.Role.choices, initial=Membership.Role.STAFF)
     password = forms.CharField(
         label=_("初期パスワード"), widget=forms.PasswordInput(render_value=False), strip=False,
-        help_text=_("8文字以上。本人に安全な方法で伝えてください。"),
+        help_text=_("英字・数字・記号を混ぜて13文字以上。本人に安全な方法で伝えてください。"),
     )
 
     def __init__(self, *args, facility, **kwargs):
