@@ -155,3 +155,20 @@ class ChangesAreRecordedTests(PersonaTestCase):
                          {"name": "地域連携室", "role": "MSW", "sort_order": 0})
         self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, object_type="coordinationdesk")
                         .exists())
+
+
+class AdminIsReadOnlyTests(PersonaTestCase):
+    def test_even_a_superuser_cannot_change_or_delete_events_in_the_admin(self):
+        from tests.base import make_user
+
+        event = services.record(None, AuditEvent.Action.LOGIN, user=self.sender_msw)
+        root = make_user(None, username="root", is_staff=True, is_superuser=True)
+        self.login(root)
+        change = reverse("admin:audit_auditevent_change", args=[event.pk])
+        self.assertEqual(self.client.get(reverse("admin:audit_auditevent_changelist")).status_code, 200)
+        self.assertEqual(self.client.get(change).status_code, 200)  # view only
+        self.assertEqual(self.client.post(change, {"username": "x"}).status_code, 403)
+        delete = reverse("admin:audit_auditevent_delete", args=[event.pk])
+        self.assertEqual(self.client.post(delete, {"post": "yes"}).status_code, 403)
+        self.assertEqual(self.client.get(reverse("admin:audit_auditevent_add")).status_code, 403)
+        self.assertEqual(AuditEvent.objects.get(pk=event.pk).username, "msw")
