@@ -172,3 +172,18 @@ class AdminIsReadOnlyTests(PersonaTestCase):
         self.assertEqual(self.client.post(delete, {"post": "yes"}).status_code, 403)
         self.assertEqual(self.client.get(reverse("admin:audit_auditevent_add")).status_code, 403)
         self.assertEqual(AuditEvent.objects.get(pk=event.pk).username, "msw")
+
+
+class CaseViewsAreRecordedTests(PersonaTestCase):
+    def test_viewing_a_case_leaves_a_record_with_its_reference_only(self):
+        from tests.referral_factories import make_case
+
+        case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
+        self.login(self.sender_msw)
+        self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 200)
+        event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW)
+        self.assertEqual((event.object_type, event.object_ref, event.user), ("case", case.ref, self.sender_msw))
+        # An outsider's attempt is a 404 and leaves no view record.
+        self.login(self.outsider)
+        self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 404)
+        self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).count(), 1)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.audit.services import Action, record
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
 
@@ -44,6 +45,7 @@ def case_new(request):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             case = form.save_case(user=request.user)
+            record(request, Action.CREATE, case)
         messages.success(request, _("患者登録 %(ref)s を作成しました。") % {"ref": case.ref})
         return redirect("cases:detail", ref=case.ref)
     return render(request, "cases/case_form.html", {"form": form, "case": None})
@@ -59,6 +61,7 @@ def case_edit(request, ref):
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save_case(user=request.user)
+            record(request, Action.UPDATE, case, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("患者登録 %(ref)s を更新しました。") % {"ref": case.ref})
         return redirect("cases:detail", ref=case.ref)
     return render(request, "cases/case_form.html", {"form": form, "case": case})
@@ -67,6 +70,7 @@ def case_edit(request, ref):
 @require_GET
 def case_detail(request, ref):
     case = get_case_for_user(request.user, ref)
+    record(request, Action.VIEW, case)
     return render(request, "cases/case_detail.html", _detail_context(request, case, CloseCaseForm()))
 
 
@@ -93,6 +97,7 @@ def case_close(request, ref):
     except CaseStateError as error:
         messages.error(request, str(error))
     else:
+        record(request, Action.UPDATE, case, detail={"closed": form.cleaned_data["outcome"]})
         messages.success(request, _("患者登録 %(ref)s を終了しました。") % {"ref": case.ref})
     return redirect("cases:detail", ref=case.ref)
 
