@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tsunagu.facilities.models import UnitCapability, stale_before
+from tsunagu.facilities.models import Facility, Unit, UnitCapability, stale_before
 from tsunagu.network.models import (
     CARE_LEVEL_BITS, CareNeed, FacilityKind, MedicalArea, Municipality, distance_km,
 )
@@ -43,53 +43,38 @@ MAX_RADIUS_KM = 1600.0
 FAR_AWAY = 1.0e9
 
 
-@dataclass(frozen=True)
-class FoundFacility:
-    public_id: object
-    name: str
-    municipality_name: str
+# The columns a result reads of its unit and facility, in the models' field order (from_db
+# takes them in that order).
+UNIT_COLUMNS = (
+    "id", "public_id", "facility_id", "kind_id", "name", "cost_min", "cost_max", "capability_mask",
+    "conditional_mask", "search_area_id", "search_lat", "search_lng", "search_free_now",
+    "search_expected_7d", "search_vacancy_at",
+)
+VACANCY_AT = UNIT_COLUMNS.index("search_vacancy_at")
+FACILITY_COLUMNS = ("public_id", "name", "municipality_id")
 
 
-@dataclass(frozen=True)
-class FoundUnit:
-    """What a result shows of its unit, read as plain values (no model instances for 50 rows)."""
+def unit_from_row(row):
+    """A Unit (only the columns above loaded) with its Facility, and the names a result shows.
 
-    pk: int
-    public_id: object
-    name: str
-    cost_min: int | None
-    cost_max: int | None
-    capability_mask: int
-    conditional_mask: int
-    search_lat: float | None
-    search_lng: float | None
-    search_free_now: int
-    search_expected_7d: int
-    search_vacancy_at: datetime | None
-    facility: FoundFacility
-    kind_code: str
-    kind_name: str
-    kind_label: str
-    area_code: str | None
-    area_name: str | None
-
-    FIELDS = (
-        "pk", "public_id", "name", "cost_min", "cost_max", "capability_mask", "conditional_mask",
-        "search_lat", "search_lng", "search_free_now", "search_expected_7d", "search_vacancy_at",
-        "facility__public_id", "facility__name", "facility__municipality__name",
-        "kind__code", "kind__name", "kind__short_name", "search_area__code", "search_area__name",
+    Real model instances, so that callers can hand them on (e.g. to a bulk request); built
+    with from_db from the ranked statement, without further queries. Extra attributes:
+    unit.kind_code / kind_name / kind_label / area_code / area_name and
+    unit.facility.municipality_name.
+    """
+    unit_values = row[: len(UNIT_COLUMNS)]
+    (facility_public_id, facility_name, municipality_id, municipality_name,
+     kind_code, kind_name, kind_short, area_code, area_name) = row[len(UNIT_COLUMNS):]
+    unit = Unit.from_db("default", UNIT_COLUMNS, unit_values)
+    facility = Facility.from_db(
+        "default", ("id", *FACILITY_COLUMNS),
+        (unit.facility_id, facility_public_id, facility_name, municipality_id),
     )
-
-    @classmethod
-    def from_row(cls, row):
-        (pk, public_id, name, cost_min, cost_max, mask, conditional, lat, lng, free_now, expected,
-         vacancy_at, facility_id, facility_name, municipality, kind_code, kind_name, kind_short,
-         area_code, area_name) = row
-        return cls(
-            pk, public_id, name, cost_min, cost_max, mask, conditional, lat, lng, free_now, expected,
-            vacancy_at, FoundFacility(facility_id, facility_name, municipality), kind_code, kind_name,
-            kind_short or kind_name, area_code, area_name,
-        )
+    facility.municipality_name = municipality_name
+    Unit.facility.field.set_cached_value(unit, facility)
+    unit.kind_code, unit.kind_name, unit.kind_label = kind_code, kind_name, kind_short or kind_name
+    unit.area_code, unit.area_name = area_code, area_name
+    return unit
 
 
 class Order:
@@ -101,7 +86,7 @@ class Order:
 class Candidate:
     """One unit that fits (or, for a near miss, misses one need), with the reasons."""
 
-    unit: FoundUnit
+    unit: Unit
     distance_km: float | None
     accepted: list  # CareNeed accepted without conditions
     conditional: list  # (CareNeed, note) accepted on conditions
@@ -263,7 +248,7 @@ class _Sql:
             self.where.append(f"NOT ({covered}) AND ({one_short})")
 
     def ranked(self, required_mask, *, origin, budget, order, limit, box=None):
-        """Rows of FoundUnit.FIELDS plus the squared distance, best first."""
+        """(Unit, squared distance) pairs, best first."""
         u = self.U
         where, params = list(self.where), list(self.params)
         keys, key_params = {}, {}
@@ -299,10 +284,9 @@ class _Sql:
         )
         inner_params = select_params + params
         sql = (
-            "SELECT r.id, u.\"public_id\", u.\"name\", u.\"cost_min\", u.\"cost_max\", "
-            "u.\"capability_mask\", "
-            "u.\"conditional_mask\", u.\"search_lat\", u.\"search_lng\", u.\"search_free_now\", "
-            "u.\"search_expected_7d\", u.\"search_vacancy_at\", f.\"public_id\", f.\"name\", m.\"name\", "
+            "SELECT r.id, "
+            + ", ".join(f"u.\"{column}\"" for column in UNIT_COLUMNS[1:])
+            + ", f.\"public_id\", f.\"name\", f.\"municipality_id\", m.\"name\", "
             "k.\"code\", k.\"name\", k.\"short_name\", a.\"code\", a.\"name\", "
             f"{'r.k_d2' if 'd2' in keys else '0.0'} "
             f"FROM ({inner}) r "
@@ -315,21 +299,21 @@ class _Sql:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, inner_params)
-            return [(FoundUnit.from_row(_python_values(row[:-1])), row[-1]) for row in cursor.fetchall()]
+            return [(unit_from_row(_python_values(row[:-1])), row[-1]) for row in cursor.fetchall()]
 
 
 def _python_values(row):
     """UUIDs and aware datetimes: SQLite hands them back as text and naive UTC."""
     row = list(row)
-    for index in (1, 12):
+    for index in (1, len(UNIT_COLUMNS)):
         if isinstance(row[index], str):
             row[index] = uuid.UUID(row[index])
-    moment = row[11]
+    moment = row[VACANCY_AT]
     if isinstance(moment, str):
         moment = parse_datetime(moment)
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt_timezone.utc)
-    row[11] = moment
+    row[VACANCY_AT] = moment
     return row
 
 
