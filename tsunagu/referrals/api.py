@@ -4,7 +4,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from tsunagu.accounts.access import require_member
@@ -84,7 +84,7 @@ def transition(request, public_id: UUID, data: TransitionIn):
     table, the current state or the caller's side does not allow it; nothing changes then."""
     referral = get_referral_for_user_or_404(request.user, public_id)
     if data.to not in Referral.Status.values:
-        return 409, {"detail": f"「{data.to}」という状態はありません。"}
+        return Status(409, {"detail": f"「{data.to}」という状態はありません。"})
     before = referral.status
     try:
         referral.transition(
@@ -92,7 +92,7 @@ def transition(request, public_id: UUID, data: TransitionIn):
             decline_reason=data.decline_reason, decline_note=data.decline_note,
         )
     except TransitionRefused as error:
-        return 409, {"detail": str(error)}
+        return Status(409, {"detail": str(error)})
     audit.record(request, AuditEvent.Action.TRANSITION, obj=referral,
                  detail={"from": before, "to": referral.status, "via": "api"})
-    return 200, _out(referral, request.user)
+    return Status(200, _out(referral, request.user))
