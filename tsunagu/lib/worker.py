@@ -23,7 +23,6 @@ def run_once(tasks=None) -> dict[str, int]:
     """Run every task once; returns items handled per task."""
     done = {}
     for path, task in tasks or load_tasks():
-        close_old_connections()
         try:
             done[path] = task() or 0
         except Exception:
@@ -35,6 +34,9 @@ def run_once(tasks=None) -> dict[str, int]:
 def run_forever(interval: float, should_stop=lambda: False):
     tasks = load_tasks()
     while not should_stop():
+        # Like a request boundary: drop a connection the database has cut or that is too old,
+        # so that the worker carries on by itself after a database restart.
+        close_old_connections()
         handled = run_once(tasks)
         if not any(handled.values()):
             time.sleep(interval)
