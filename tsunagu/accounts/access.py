@@ -57,6 +57,45 @@ def get_own_unit_or_404(user, public_id):
     return get_object_or_404(units, public_id=public_id, facility=facility)
 
 
+def get_visible_case_or_404(user, ref, *, change=False):
+    """A case the user may see: own facility's, addressed to it, or published for offers (office: any).
+
+    Others get 404. With change=True only members of the owner facility go on; others who
+    can see the case (the office, receivers) get 403.
+    """
+    from tsunagu.cases.models import Case
+
+    case = get_object_or_404(
+        Case.objects.visible_to(user).select_related("owner", "municipality", "created_by"), ref=ref
+    )
+    if change and case.owner_id != getattr(member_facility(user), "pk", None):
+        raise PermissionDenied("この患者登録を変更できるのは登録した施設だけです。")
+    return case
+
+
+def get_own_case_or_404(user, ref, *, act=False, queryset=None):
+    """A case of the user's own facility (the office may look, not act); 404 for everyone else."""
+    from tsunagu.cases.models import Case
+
+    cases = queryset if queryset is not None else Case.objects.select_related("owner", "municipality")
+    if user.is_office and not act:
+        return get_object_or_404(cases, ref=ref)
+    facility = member_facility(user)
+    if facility is None:
+        raise Http404("患者登録が見つかりません。")
+    return get_object_or_404(cases, ref=ref, owner=facility)
+
+
+def get_referral_for_user_or_404(user, public_id):
+    """The referral with this id if it was sent by or to the user's facility (office: any); 404 otherwise."""
+    from tsunagu.referrals.models import Referral
+
+    referrals = Referral.objects.visible_to(user).select_related(
+        "case", "case__owner", "case__municipality", "unit", "unit__kind", "receiver", "batch"
+    )
+    return get_object_or_404(referrals, public_id=public_id)
+
+
 def office_required(view):
     """Only network-office users; others get 403."""
 

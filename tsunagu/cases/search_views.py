@@ -1,30 +1,21 @@
 """The candidate search page of a case: results with reasons, near misses, ticks for a bulk request."""
 
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
+from tsunagu.accounts.access import get_own_case_or_404
 from tsunagu.cases.models import Case, CaseNeed
 from tsunagu.cases.search import search_candidates
 
 
-def get_case_for_search_or_404(user, ref):
-    """A case of the user's own facility; searching for others' patients answers 404."""
-    membership = getattr(user, "membership", None)
-    if membership is None:
-        raise Http404("患者登録が見つかりません。")
-    case = (
-        Case.objects.select_related("municipality")
-        .prefetch_related(
-            "wished_kinds", "wished_areas", Prefetch("needs", CaseNeed.objects.select_related("need"))
-        )
-        .filter(ref=ref, owner_id=membership.facility_id).first()
+def case_for_search(user, ref):
+    """A case of the user's own facility with what the search reads; 404 for everyone else."""
+    cases = Case.objects.select_related("municipality").prefetch_related(
+        "wished_kinds", "wished_areas", Prefetch("needs", CaseNeed.objects.select_related("need"))
     )
-    if case is None:
-        raise Http404("患者登録が見つかりません。")
-    return case
+    return get_own_case_or_404(user, ref, act=True, queryset=cases)
 
 
 def send_url(case):
@@ -37,7 +28,7 @@ def send_url(case):
 
 @require_GET
 def case_search(request, ref):
-    case = get_case_for_search_or_404(request.user, ref)
+    case = case_for_search(request.user, ref)
     near_misses = request.GET.get("near") == "1"
     result = search_candidates(case, near_misses=near_misses)
     context = {

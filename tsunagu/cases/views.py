@@ -1,14 +1,13 @@
 """Case registration, the facility's case list, the case page and closing."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.accounts.access import get_visible_case_or_404, member_facility, require_member
 from tsunagu.audit.services import Action, record
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
@@ -22,20 +21,6 @@ TAB_ORDER = {
     Case.Status.MATCHED: ["-updated_at"],
     Case.Status.CLOSED: ["-closed_at"],
 }
-
-
-def get_case_for_user(user, ref, *, change=False):
-    """The case with this reference code if the user may see it (404 otherwise).
-
-    With change=True, only members of the owner facility may go on; others who can see
-    the case (the network office, later receivers) get 403.
-    """
-    case = get_object_or_404(
-        Case.objects.visible_to(user).select_related("owner", "municipality", "created_by"), ref=ref
-    )
-    if change and case.owner_id != getattr(member_facility(user), "pk", None):
-        raise PermissionDenied(_("この患者登録を変更できるのは登録した施設だけです。"))
-    return case
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +38,7 @@ def case_new(request):
 
 @require_http_methods(["GET", "POST"])
 def case_edit(request, ref):
-    case = get_case_for_user(request.user, ref, change=True)
+    case = get_visible_case_or_404(request.user, ref, change=True)
     if not case.is_open:
         messages.error(request, _("調整中の患者登録だけが編集できます。"))
         return redirect("cases:detail", ref=case.ref)
@@ -69,7 +54,7 @@ def case_edit(request, ref):
 
 @require_GET
 def case_detail(request, ref):
-    case = get_case_for_user(request.user, ref)
+    case = get_visible_case_or_404(request.user, ref)
     record(request, Action.VIEW, case)
     return render(request, "cases/case_detail.html", _detail_context(request, case, CloseCaseForm()))
 
@@ -88,7 +73,7 @@ def _detail_context(request, case, close_form):
 
 @require_POST
 def case_close(request, ref):
-    case = get_case_for_user(request.user, ref, change=True)
+    case = get_visible_case_or_404(request.user, ref, change=True)
     form = CloseCaseForm(request.POST)
     if not form.is_valid():
         return render(request, "cases/case_detail.html", _detail_context(request, case, form), status=400)

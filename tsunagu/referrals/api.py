@@ -7,12 +7,11 @@ from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from tsunagu.accounts.access import require_member
+from tsunagu.accounts.access import get_referral_for_user_or_404, require_member
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.referrals.models import Referral, Side
 from tsunagu.referrals.services import TransitionRefused, actor_side
-from tsunagu.referrals.views import get_referral_for_user_or_404
 
 router = Router(tags=["referrals"])
 

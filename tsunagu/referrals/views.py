@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.accounts.access import (
+    get_own_case_or_404,
+    get_referral_for_user_or_404,
+    member_facility,
+    require_member,
+)
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.models import Case
@@ -31,25 +36,6 @@ INBOX_FILTERS = {
     "answered": (Status.ACCEPTED, Status.DECLINED, Status.OFFERED),
     "closed": (Status.CONFIRMED, Status.RELEASED, Status.WITHDRAWN, Status.EXPIRED),
 }
-
-
-def get_referral_for_user_or_404(user, public_id):
-    """The referral with this id if it was sent by or to the user's facility (office: any); 404 otherwise."""
-    referrals = Referral.objects.visible_to(user).select_related(
-        "case", "case__owner", "case__municipality", "unit", "unit__kind", "receiver", "batch"
-    )
-    return get_object_or_404(referrals, public_id=public_id)
-
-
-def get_own_case_or_404(user, ref, *, act=False):
-    """A case of the user's own facility (the office may look, not act); 404 for everyone else."""
-    cases = Case.objects.select_related("owner", "municipality")
-    if user.is_office and not act:
-        return get_object_or_404(cases, ref=ref)
-    facility = member_facility(user)
-    if facility is None:
-        raise Http404
-    return get_object_or_404(cases, ref=ref, owner=facility)
 
 
 def _refuse(request, error):
