@@ -9,9 +9,6 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from tests.base import make_facility, make_municipality, make_unit, make_user
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    browser, live_site, login, phone_page, playwright_driver, screenshots,
-)
 from tsunagu.accounts.models import Membership
 
 pytestmark = pytest.mark.browser
