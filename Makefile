@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST := $(VENV)/bin/pytest
 DEV_ENV := DEBUG=1
+# The demo: two-factor optional (said on every page), e-mail written to files under var/mail/.
+DEMO_ENV := OTP_REQUIRED_FOR_ADMINS=0 EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -26,7 +28,7 @@ migrate: setup
 # Demo logins skip the second factor for admins; the site shows a banner saying so.
 demo: migrate
 	$(DEV_ENV) $(PY) manage.py load_demo
-	$(DEV_ENV) OTP_REQUIRED_FOR_ADMINS=0 $(PY) manage.py run_demo --host $(HOST) --port $(PORT)
+	$(DEV_ENV) $(DEMO_ENV) $(PY) manage.py run_demo --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
 test: setup
