@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.base import PersonaTestCase, make_facility, make_municipality, make_unit
 from tsunagu.facilities.models import CoordinationDesk, UnitCapability
@@ -25,6 +25,7 @@ def grow_network(count, municipality):
 
 
 class JapaneseDatesTests(PersonaTestCase):
+    @translation.override("ja")
     def test_formats(self):
         moment = timezone.make_aware(timezone.datetime(2026, 11, 21, 14, 5))
         self.assertEqual(japanese_date(moment), "2026年11月21日(土)")

@@ -253,3 +253,18 @@ class LanguageSwitchTests(PersonaTestCase):
         response = self.client.post(SET_LANGUAGE, {"language": "ja", "next": DIRECTORY})
         self.assertRedirects(response, DIRECTORY, fetch_redirect_response=False)
         self.assertContains(self.client.get(DIRECTORY), "施設をさがす")
+
+
+class DateFormatTests(SimpleTestCase):
+    def test_dates_read_japanese_style_in_japanese_and_plainly_in_english(self):
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        from tsunagu.lib.japanese_dates import japanese_date, japanese_datetime
+
+        moment = datetime(2026, 11, 21, 14, 5, tzinfo=ZoneInfo("Asia/Tokyo"))
+        with translation.override("ja"):
+            self.assertEqual(japanese_datetime(moment), "2026年11月21日(土) 14:05")
+        with translation.override("en"):
+            self.assertEqual(japanese_date(moment), "Sat 21 Nov 2026")
+            self.assertEqual(japanese_datetime(moment), "Sat 21 Nov 2026 14:05")

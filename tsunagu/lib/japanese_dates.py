@@ -1,10 +1,14 @@
-"""Dates as Japanese readers expect them: 2026年11月21日(土) 14:05, 「3日前」."""
+"""Dates as Japanese readers expect them: 2026年11月21日(土) 14:05, 「3日前」.
+
+Under another interface language (English) the same helpers give that language's
+format through Django's localisation: "Sat 21 Nov 2026 14:05".
+"""
 
 from datetime import date, datetime
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 # Monday first, as datetime.weekday() counts.
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
@@ -16,11 +20,17 @@ def _local(value):
     return value
 
 
+def _japanese() -> bool:
+    return (get_language() or "ja").startswith("ja")
+
+
 def japanese_date(value) -> str:
     """2026年11月21日(土); empty for None."""
     if value is None:
         return ""
     value = _local(value)
+    if not _japanese():
+        return formats.date_format(value, "D j M Y")
     return f"{value.year}年{value.month}月{value.day}日({WEEKDAYS[value.weekday()]})"
 
 
