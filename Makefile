@@ -10,7 +10,7 @@ DEMO_ENV := OTP_REQUIRED_FOR_ADMINS=0 EMAIL_BACKEND=django.core.mail.backends.fi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo setup migrate test test-sqlite test-postgres bench clean
+.PHONY: demo setup migrate test test-sqlite test-postgres bench lint clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: setup
 	$(PYTEST) -q
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
 		echo "== PostgreSQL"; DATABASE_URL="$$TEST_POSTGRES_URL" $(PYTEST) -q; fi
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: setup
 	$(PY) -m bench.run

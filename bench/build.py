@@ -41,7 +41,6 @@ def main(argv=None):
         print(json.dumps(counts))
     elif args.what == "migrate":
         from django.core.management import call_command
-
         from django.db import connection
 
         call_command("migrate", verbosity=0, interactive=False)
@@ -76,18 +75,22 @@ def timed_queries(seed, count):
     rng = random.Random(seed)
     origins = list(
         Municipality.objects.filter(area__isnull=False, facilities__isnull=False)
-        .distinct().order_by("code").values_list("code", "area__code", "pref_code")
+        .distinct()
+        .order_by("code")
+        .values_list("code", "area__code", "pref_code")
     )
     queries = []
     for _ in range(count):
         code, area, pref = rng.choice(origins)
         needs = ",".join(rng.sample(QUERY_NEEDS, 3))
         common = f"needs={needs}&origin={code}&limit=50"
-        queries.append({
-            "area": f"/api/v1/search?{common}&area={area}",
-            "prefecture": f"/api/v1/search?{common}&pref={pref}",
-            "nationwide": f"/api/v1/search?{common}&nationwide=true",
-        })
+        queries.append(
+            {
+                "area": f"/api/v1/search?{common}&area={area}",
+                "prefecture": f"/api/v1/search?{common}&pref={pref}",
+                "nationwide": f"/api/v1/search?{common}&nationwide=true",
+            }
+        )
     return queries
 
 

@@ -37,24 +37,63 @@ BATCH = 5000
 HOSPITAL_WARDS = ["acute", "kaifukuki", "chiiki_houkatsu", "ryouyou", "kanwa"]
 # Generated facility kinds and their weights (roughly the national proportions of beds).
 GENERATED_KINDS = [
-    ("tokuyo", 20), ("tokuyo_local", 5), ("roken", 10), ("kaigo_iryoin", 2), ("yuryo_kaigo", 10),
-    ("yuryo_jutaku", 15), ("sakouju", 10), ("group_home", 15), ("shoukibo", 4), ("kantaki", 2),
-    ("short_stay", 6), ("care_house", 3), ("bed_clinic", 3),
+    ("tokuyo", 20),
+    ("tokuyo_local", 5),
+    ("roken", 10),
+    ("kaigo_iryoin", 2),
+    ("yuryo_kaigo", 10),
+    ("yuryo_jutaku", 15),
+    ("sakouju", 10),
+    ("group_home", 15),
+    ("shoukibo", 4),
+    ("kantaki", 2),
+    ("short_stay", 6),
+    ("care_house", 3),
+    ("bed_clinic", 3),
 ]
 # How often a unit accepts a need: common needs often, specialist ones rarely.
 COMMON_NEEDS = {
-    "peg": 0.6, "dysphagia_diet": 0.7, "suction_day": 0.5, "suction_night": 0.35, "home_oxygen": 0.55,
-    "urinary_catheter": 0.7, "insulin": 0.5, "glucose_check": 0.65, "pressure_ulcer": 0.5,
-    "wound_care": 0.6, "opioid": 0.4, "end_of_life": 0.55, "mrsa": 0.5, "dementia_bpsd": 0.45,
-    "wandering": 0.35, "rehab_pt_ot": 0.4, "welfare": 0.5, "no_guarantor": 0.3, "stoma": 0.5,
-    "ng_tube": 0.35, "iv_drip": 0.4, "hbv_hcv": 0.5, "tb_history": 0.3, "scabies": 0.2,
+    "peg": 0.6,
+    "dysphagia_diet": 0.7,
+    "suction_day": 0.5,
+    "suction_night": 0.35,
+    "home_oxygen": 0.55,
+    "urinary_catheter": 0.7,
+    "insulin": 0.5,
+    "glucose_check": 0.65,
+    "pressure_ulcer": 0.5,
+    "wound_care": 0.6,
+    "opioid": 0.4,
+    "end_of_life": 0.55,
+    "mrsa": 0.5,
+    "dementia_bpsd": 0.45,
+    "wandering": 0.35,
+    "rehab_pt_ot": 0.4,
+    "welfare": 0.5,
+    "no_guarantor": 0.3,
+    "stoma": 0.5,
+    "ng_tube": 0.35,
+    "iv_drip": 0.4,
+    "hbv_hcv": 0.5,
+    "tb_history": 0.3,
+    "scabies": 0.2,
 }
 OTHER_NEED = 0.12
 CONDITIONAL_SHARE = 0.2
 CONDITIONAL_NOTES = ["夜勤看護師がいる日のみ", "要相談", "主治医の往診が可能な場合", "1名まで", "日中のみ"]
 # Needs the benchmark searches are drawn from: the ones a real case most often carries.
-QUERY_NEEDS = ["peg", "suction_night", "end_of_life", "home_oxygen", "urinary_catheter", "insulin",
-               "pressure_ulcer", "dementia_bpsd", "opioid", "mrsa"]
+QUERY_NEEDS = [
+    "peg",
+    "suction_night",
+    "end_of_life",
+    "home_oxygen",
+    "urinary_catheter",
+    "insulin",
+    "pressure_ulcer",
+    "dementia_bpsd",
+    "opioid",
+    "mrsa",
+]
 BENCH_USERNAME = "bench"
 
 
@@ -76,7 +115,8 @@ def kmeans(points, k, rng, rounds=25):
             members = [points[i] for i in range(len(points)) if labels[i] == c]
             if members:
                 centres[c] = (
-                    sum(p[0] for p in members) / len(members), sum(p[1] for p in members) / len(members)
+                    sum(p[0] for p in members) / len(members),
+                    sum(p[1] for p in members) / len(members),
                 )
     # Order clusters north to south so area codes (north first, as the official codes) follow.
     order = sorted(range(k), key=lambda c: -centres[c][0])
@@ -93,11 +133,14 @@ def load_geography(rng):
         if row["area_code"]:
             areas_by_pref.setdefault(row["pref_code"], {})[row["area_code"]] = row
     existing = set(MedicalArea.objects.values_list("code", flat=True))
-    MedicalArea.objects.bulk_create([
-        MedicalArea(code=code, name=row["area_name"], pref_code=pref, pref_name=row["pref_name"])
-        for pref, rows in sorted(areas_by_pref.items()) for code, row in sorted(rows.items())
-        if code not in existing
-    ])
+    MedicalArea.objects.bulk_create(
+        [
+            MedicalArea(code=code, name=row["area_name"], pref_code=pref, pref_name=row["pref_name"])
+            for pref, rows in sorted(areas_by_pref.items())
+            for code, row in sorted(rows.items())
+            if code not in existing
+        ]
+    )
     areas = {area.code: area for area in MedicalArea.objects.all()}
     kanagawa = {row["lgcode"]: row["medical_area_code"] for row in read_csv(KANAGAWA_CSV)}
 
@@ -115,11 +158,18 @@ def load_geography(rng):
                 area = areas[kanagawa[row["lgcode"]]]
             else:
                 area = areas[codes[labels[i]]] if codes else None
-            municipalities.append(Municipality(
-                code=row["lgcode"], name=row["city"].replace(" ", ""), kana=row["citykana"].replace(" ", ""),
-                pref_code=pref, pref_name=row["pref"], area=area,
-                lat=float(row["lat"]), lng=float(row["lng"]),
-            ))
+            municipalities.append(
+                Municipality(
+                    code=row["lgcode"],
+                    name=row["city"].replace(" ", ""),
+                    kana=row["citykana"].replace(" ", ""),
+                    pref_code=pref,
+                    pref_name=row["pref"],
+                    area=area,
+                    lat=float(row["lat"]),
+                    lng=float(row["lng"]),
+                )
+            )
     existing = set(Municipality.objects.values_list("code", flat=True))
     Municipality.objects.bulk_create([m for m in municipalities if m.code not in existing], batch_size=BATCH)
     # Wards of designated cities ("横浜市 鶴見区") point to their city.
@@ -198,22 +248,36 @@ def build(scale=1.0, seed=42, log=print):
         total_facilities = max(len(hospitals) + 10, round(FACILITIES * scale))
         facilities = []
         for row, municipality, lat, lng in hospitals:
-            facilities.append(Facility(
-                name=row["正式名称"], kana=row["正式名称（フリガナ）"], kind=kinds["hospital"],
-                municipality=municipality, address=row["所在地"], lat=lat, lng=lng,
-                source=Facility.Source.IRYOJOHO, official_id=row["ID"],
-                beds_total=int(row["合計病床数"] or 0) or None,
-            ))
+            facilities.append(
+                Facility(
+                    name=row["正式名称"],
+                    kana=row["正式名称（フリガナ）"],
+                    kind=kinds["hospital"],
+                    municipality=municipality,
+                    address=row["所在地"],
+                    lat=lat,
+                    lng=lng,
+                    source=Facility.Source.IRYOJOHO,
+                    official_id=row["ID"],
+                    beds_total=int(row["合計病床数"] or 0) or None,
+                )
+            )
         generated_kinds = [code for code, _ in GENERATED_KINDS]
         kind_weights = [w for _, w in GENERATED_KINDS]
         chosen = rng.choices(placeable, weights=weights, k=total_facilities - len(facilities))
         for n, municipality in enumerate(chosen, 1):
             code = rng.choices(generated_kinds, weights=kind_weights)[0]
             lat, lng = jitter(rng, municipality.lat, municipality.lng)
-            facilities.append(Facility(
-                name=f"{municipality.name}{kinds[code].short_name}{n}", kind=kinds[code],
-                municipality=municipality, lat=lat, lng=lng, source=Facility.Source.GENERATED,
-            ))
+            facilities.append(
+                Facility(
+                    name=f"{municipality.name}{kinds[code].short_name}{n}",
+                    kind=kinds[code],
+                    municipality=municipality,
+                    lat=lat,
+                    lng=lng,
+                    source=Facility.Source.GENERATED,
+                )
+            )
         Facility.objects.bulk_create(facilities, batch_size=BATCH)
         facilities = list(Facility.objects.select_related("municipality", "kind").order_by("pk"))
         log(f"  facilities: {len(facilities)}")
@@ -227,10 +291,15 @@ def build(scale=1.0, seed=42, log=print):
             mask, conditional, rows = random_capabilities(rng, needs)
             cost_min = None if kinds[code].group == "hospital" else rng.randrange(70, 300) * 1000
             unit = Unit(
-                facility=facility, kind=kinds[code], name=kinds[code].short_name, beds=rng.randint(10, 120),
-                care_level_mask=random_care_levels(rng, code), cost_min=cost_min,
+                facility=facility,
+                kind=kinds[code],
+                name=kinds[code].short_name,
+                beds=rng.randint(10, 120),
+                care_level_mask=random_care_levels(rng, code),
+                cost_min=cost_min,
                 cost_max=cost_min + rng.randrange(0, 80) * 1000 if cost_min else None,
-                capability_mask=mask, conditional_mask=conditional,
+                capability_mask=mask,
+                conditional_mask=conditional,
             )
             roll = rng.random()
             free_now = rng.randint(1, 5) if roll < 0.4 else 0
@@ -250,12 +319,15 @@ def build(scale=1.0, seed=42, log=print):
         Vacancy.objects.bulk_create(vacancies, batch_size=BATCH)
         table = UnitCapability._meta.db_table
         with connection.cursor() as cursor:
-            flat = [(unit.pk, need_id, level, note) for unit, rows in zip(units, capability_rows)
-                    for need_id, level, note in rows]
+            flat = [
+                (unit.pk, need_id, level, note)
+                for unit, rows in zip(units, capability_rows)
+                for need_id, level, note in rows
+            ]
             for start in range(0, len(flat), BATCH * 4):
                 cursor.executemany(
                     f"INSERT INTO {table} (unit_id, need_id, level, note) VALUES (%s, %s, %s, %s)",
-                    flat[start:start + BATCH * 4],
+                    flat[start : start + BATCH * 4],
                 )
         log(f"  units: {len(units)}, capabilities: {len(flat)}")
 
@@ -263,12 +335,17 @@ def build(scale=1.0, seed=42, log=print):
         sender = facilities[0]
         Membership.objects.create(user=user, facility=sender, role=Membership.Role.STAFF)
         hospitals_built = [f for f in facilities if f.kind.code == "hospital"] or facilities
-        case_count = build_cases(rng, round(CASES * scale), sender, user, placeable, needs, kinds,
-                                 hospitals_built)
+        case_count = build_cases(
+            rng, round(CASES * scale), sender, user, placeable, needs, kinds, hospitals_built
+        )
         log(f"  cases: {case_count}")
     return {
-        "municipalities": len(municipalities), "facilities": len(facilities), "units": len(units),
-        "capabilities": len(flat), "cases": case_count, "hospitals_real": len(hospitals),
+        "municipalities": len(municipalities),
+        "facilities": len(facilities),
+        "units": len(units),
+        "capabilities": len(flat),
+        "cases": case_count,
+        "hospitals_real": len(hospitals),
     }
 
 
@@ -287,20 +364,28 @@ def build_cases(rng, count, sender, user, municipalities, needs, kinds, owners):
     for n in range(1, count + 1):
         municipality = rng.choice(municipalities)
         required = rng.sample(query_needs, 3)
-        cases.append(Case(
-            ref=f"C-{year}-{n:05d}", owner=sender if n % 10 == 0 else rng.choice(owners),
-            created_by=user if n % 10 == 0 else None, age_band=rng.randrange(60, 100, 5),
-            sex=rng.choice(Sex.values), municipality=municipality,
-            condition_category=rng.choice(ConditionCategory.values),
-            care_level=rng.choice([CareLevel.CARE1, CareLevel.CARE3, CareLevel.CARE4, CareLevel.CARE5]),
-            budget_monthly=rng.randrange(100, 300) * 1000,
-            required_mask=sum(1 << need.bit for need in required),
-        ))
+        cases.append(
+            Case(
+                ref=f"C-{year}-{n:05d}",
+                owner=sender if n % 10 == 0 else rng.choice(owners),
+                created_by=user if n % 10 == 0 else None,
+                age_band=rng.randrange(60, 100, 5),
+                sex=rng.choice(Sex.values),
+                municipality=municipality,
+                condition_category=rng.choice(ConditionCategory.values),
+                care_level=rng.choice([CareLevel.CARE1, CareLevel.CARE3, CareLevel.CARE4, CareLevel.CARE5]),
+                budget_monthly=rng.randrange(100, 300) * 1000,
+                required_mask=sum(1 << need.bit for need in required),
+            )
+        )
         case_needs.append(required)
     Case.objects.bulk_create(cases, batch_size=BATCH)
     CaseNeed.objects.bulk_create(
-        [CaseNeed(case_id=case.pk, need=need)
-         for case, required in zip(cases, case_needs) for need in required],
+        [
+            CaseNeed(case_id=case.pk, need=need)
+            for case, required in zip(cases, case_needs)
+            for need in required
+        ],
         batch_size=BATCH,
     )
     Area = Case.wished_areas.through

@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -46,8 +46,12 @@ def database_url(db):
 def server_env(db):
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=database_url(db), DEBUG="0", SECRET_KEY="bench-only-secret-key-not-for-any-real-server",
-        STATIC_MANIFEST="0", DB_CONN_MAX_AGE="600", LOG_LEVEL="WARNING",
+        DATABASE_URL=database_url(db),
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-not-for-any-real-server",
+        STATIC_MANIFEST="0",
+        DB_CONN_MAX_AGE="600",
+        LOG_LEVEL="WARNING",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         # Plain HTTP on the loopback, as behind a TLS-terminating proxy.
         SECURE_SSL_REDIRECT="0",
@@ -57,8 +61,12 @@ def server_env(db):
 
 def run_json(args, env):
     out = subprocess.run(
-        [sys.executable, "-m", "bench.build", *args], cwd=ROOT, env=env, check=True,
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bench.build", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -160,8 +168,12 @@ def timed_round(timer, query, server_pid=None, cpu=None):
 def summarise(samples):
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2),
-            "min_ms": round(ordered[0], 2), "n": len(ordered)}
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(p95, 2),
+        "min_ms": round(ordered[0], 2),
+        "n": len(ordered),
+    }
 
 
 def bench_database(db, args, log):
@@ -213,13 +225,21 @@ def bench_database(db, args, log):
         "nationwide_p95": results["nationwide"]["p95_ms"] <= TARGETS["nationwide_p95_ms"],
         "ratio_median": all(results[s]["ratio_median"] <= TARGETS["ratio_to_floor"] for s in SCENARIOS),
     }
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
-        "database": db, "timestamp": stamp, "scale": args.scale, "seed": args.seed, "rounds": args.rounds,
+        "database": db,
+        "timestamp": stamp,
+        "scale": args.scale,
+        "seed": args.seed,
+        "rounds": args.rounds,
         "server": "waitress, 2 threads; one keep-alive connection, sequential requests",
-        "dataset": counts, "results": results, "targets": TARGETS, "meets_targets": verdict,
+        "dataset": counts,
+        "results": results,
+        "targets": TARGETS,
+        "meets_targets": verdict,
         "load_average": {
-            "before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after],
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in load_after],
             "cpus": os.cpu_count(),
         },
     }
@@ -231,17 +251,25 @@ def bench_database(db, args, log):
 
 
 def print_report(report, path, log):
-    log(f"\n== {report['database']}  ({report['dataset']['facilities']} facilities, "
-        f"{report['dataset']['units']} units, {report['dataset']['cases']} cases; {report['rounds']} rounds)")
-    log(f"{'':12} {'median ms':>10} {'p95 ms':>8} {'×floor(med)':>12} {'×floor(p95)':>12} {'results':>8}"
-        f" {'server CPU ms':>14} {'×floor(CPU)':>12}")
+    log(
+        f"\n== {report['database']}  ({report['dataset']['facilities']} facilities, "
+        f"{report['dataset']['units']} units, {report['dataset']['cases']} cases; {report['rounds']} rounds)"
+    )
+    log(
+        f"{'':12} {'median ms':>10} {'p95 ms':>8} {'×floor(med)':>12} {'×floor(p95)':>12} {'results':>8}"
+        f" {'server CPU ms':>14} {'×floor(CPU)':>12}"
+    )
     for name, row in report["results"].items():
-        log(f"{name:12} {row['median_ms']:>10.2f} {row['p95_ms']:>8.2f} "
+        log(
+            f"{name:12} {row['median_ms']:>10.2f} {row['p95_ms']:>8.2f} "
             f"{row.get('ratio_median', 1):>12.2f} {row.get('ratio_p95', 1):>12.2f} "
             f"{row.get('mean_results', ''):>8} {row.get('server_cpu_ms', ''):>14} "
-            f"{row.get('cpu_ratio', 1):>12}")
-    log(f"load average (1, 5, 15 min) before {report['load_average']['before']}, "
-        f"after {report['load_average']['after']} on {report['load_average']['cpus']} CPUs")
+            f"{row.get('cpu_ratio', 1):>12}"
+        )
+    log(
+        f"load average (1, 5, 15 min) before {report['load_average']['before']}, "
+        f"after {report['load_average']['after']} on {report['load_average']['cpus']} CPUs"
+    )
     log(f"targets met: {report['meets_targets']}")
     log(f"written: {path.relative_to(ROOT)}")
 
@@ -250,8 +278,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", default=os.environ.get("BENCH_DB", "sqlite,postgres"),
-                        help="sqlite, postgres or both (comma-separated)")
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("BENCH_DB", "sqlite,postgres"),
+        help="sqlite, postgres or both (comma-separated)",
+    )
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("BENCH_SEED", "42")))
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "200")))

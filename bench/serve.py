@@ -1,6 +1,6 @@
 """Serve the project under waitress (a production WSGI server) for the benchmark.
 
-    python -m bench.serve --port 8765
+python -m bench.serve --port 8765
 """
 
 import argparse

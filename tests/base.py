@@ -54,8 +54,17 @@ def make_facility(name=None, kind_code="tokuyo", municipality=None, **fields):
     )
 
 
-def make_unit(facility, kind_code=None, name="本体", beds=50, capabilities=(), free_now=0,
-              expected_7d=0, updated_at=None, **fields):
+def make_unit(
+    facility,
+    kind_code=None,
+    name="本体",
+    beds=50,
+    capabilities=(),
+    free_now=0,
+    expected_7d=0,
+    updated_at=None,
+    **fields,
+):
     """A unit with capabilities given as need codes, or (code, level, note) tuples."""
     unit = Unit.objects.create(
         facility=facility, kind=kind(kind_code or facility.kind.code), name=name, beds=beds, **fields
@@ -65,7 +74,9 @@ def make_unit(facility, kind_code=None, name="本体", beds=50, capabilities=(),
         UnitCapability.objects.create(unit=unit, need=need(code), level=level, note=note)
     unit.refresh_capability_masks()
     Vacancy.objects.create(
-        unit=unit, free_now=free_now, expected_7d=expected_7d,
+        unit=unit,
+        free_now=free_now,
+        expected_7d=expected_7d,
         updated_at=updated_at if updated_at is not None else timezone.now(),
     )
     unit.sync_search_fields()
@@ -74,8 +85,10 @@ def make_unit(facility, kind_code=None, name="本体", beds=50, capabilities=(),
 
 def make_user(facility=None, role=Membership.Role.STAFF, username=None, **fields):
     user = User.objects.create_user(
-        username=username or f"user{next(_seq)}", password=PASSWORD,
-        email=fields.pop("email", f"u{next(_seq)}@example.jp"), **fields,
+        username=username or f"user{next(_seq)}",
+        password=PASSWORD,
+        email=fields.pop("email", f"u{next(_seq)}@example.jp"),
+        **fields,
     )
     if facility is not None:
         Membership.objects.create(user=user, facility=facility, role=role)
@@ -92,13 +105,19 @@ class PersonaTestCase(TestCase):
         cls.hadano = make_municipality(code="142115", name="秦野市", lat=35.3747, lng=139.2203)
         cls.hospital = make_facility("平塚中央病院", kind_code="acute", municipality=cls.hiratsuka)
         cls.care_home = make_facility("特養あおば", kind_code="tokuyo", municipality=cls.hadano)
-        cls.clinic = make_facility("ひらつか在宅クリニック", kind_code="home_care_clinic", municipality=cls.hiratsuka)
+        cls.clinic = make_facility(
+            "ひらつか在宅クリニック", kind_code="home_care_clinic", municipality=cls.hiratsuka
+        )
         cls.other = make_facility("老健みどり", kind_code="roken", municipality=cls.hiratsuka)
-        cls.care_unit = make_unit(cls.care_home, name="従来型", beds=80, capabilities=["peg", "end_of_life"], free_now=2)
+        cls.care_unit = make_unit(
+            cls.care_home, name="従来型", beds=80, capabilities=["peg", "end_of_life"], free_now=2
+        )
         cls.other_unit = make_unit(cls.other, name="一般棟", beds=100, capabilities=["peg"], free_now=1)
         cls.sender_msw = make_user(cls.hospital, username="msw")
         cls.receiver_nurse = make_user(cls.care_home, username="carehome")
-        cls.receiver_admin = make_user(cls.care_home, role=Membership.Role.FACILITY_ADMIN, username="carehome_admin")
+        cls.receiver_admin = make_user(
+            cls.care_home, role=Membership.Role.FACILITY_ADMIN, username="carehome_admin"
+        )
         cls.clinic_nurse = make_user(cls.clinic, username="clinic")
         cls.outsider = make_user(cls.other, username="outsider")
         cls.office = make_user(None, username="office", is_office=True)
@@ -112,7 +131,10 @@ def make_case(owner, needs=(), night=(), kinds=("tokuyo",), areas=None, created_
     from tsunagu.cases.models import Case
 
     defaults = dict(
-        age_band=80, sex="female", municipality=owner.municipality, condition_category="stroke",
+        age_band=80,
+        sex="female",
+        municipality=owner.municipality,
+        condition_category="stroke",
         care_level="c3",
     )
     defaults.update(fields)

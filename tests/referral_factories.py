@@ -1,15 +1,20 @@
 """Small factories for the referral tests."""
 
+from tests.base import make_facility, make_unit, need
 from tsunagu.cases.models import Case
 from tsunagu.referrals import services
-from tests.base import make_facility, make_unit, need
 
 
 def make_case(owner, by=None, needs=(), published=False, **fields):
     case = Case.objects.create(
-        owner=owner, created_by=by, age_band=fields.pop("age_band", 80), sex=fields.pop("sex", "female"),
+        owner=owner,
+        created_by=by,
+        age_band=fields.pop("age_band", 80),
+        sex=fields.pop("sex", "female"),
         municipality=fields.pop("municipality", owner.municipality),
-        condition_category=fields.pop("condition_category", "stroke"), published_for_offers=published, **fields,
+        condition_category=fields.pop("condition_category", "stroke"),
+        published_for_offers=published,
+        **fields,
     )
     if needs:
         case.set_needs([need(code) for code in needs])

@@ -35,10 +35,18 @@ class ApiSearchTests(PersonaTestCase):
         self.login(self.sender_msw)
 
     def test_search_by_needs_in_an_area_with_reasons(self):
-        make_unit(self.care_home, name="夜間棟", free_now=1, capabilities=[
-            "peg", ("suction_night", UnitCapability.Level.CONDITIONAL, "夜勤看護師がいる日のみ")])
-        response = self.client.get(SEARCH, {"needs": "peg,suction_night", "area": "1408", "origin": "142034",
-                                            "near_misses": "true"})
+        make_unit(
+            self.care_home,
+            name="夜間棟",
+            free_now=1,
+            capabilities=[
+                "peg",
+                ("suction_night", UnitCapability.Level.CONDITIONAL, "夜勤看護師がいる日のみ"),
+            ],
+        )
+        response = self.client.get(
+            SEARCH, {"needs": "peg,suction_night", "area": "1408", "origin": "142034", "near_misses": "true"}
+        )
         self.assertEqual(response.status_code, 200)
         data = response.json()
         self.assertEqual(data["scope"], "area")
@@ -46,8 +54,10 @@ class ApiSearchTests(PersonaTestCase):
         found = data["candidates"][0]
         self.assertEqual(found["facility_name"], "特養あおば")
         self.assertEqual(found["area"], "1408")
-        self.assertEqual(found["conditional"], [
-            {"code": "suction_night", "label": "喀痰吸引(夜間も)", "note": "夜勤看護師がいる日のみ"}])
+        self.assertEqual(
+            found["conditional"],
+            [{"code": "suction_night", "label": "喀痰吸引(夜間も)", "note": "夜勤看護師がいる日のみ"}],
+        )
         self.assertIn("喀痰吸引(夜間も): 条件付き — 夜勤看護師がいる日のみ", found["reasons"])
         self.assertEqual(found["distance_km"], 12.9)
         self.assertNotIn("id", found)  # public ids only

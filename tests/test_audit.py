@@ -16,8 +16,9 @@ EXPORT = reverse("audit:export")
 
 def add_events(count, user, facility=None, action=AuditEvent.Action.VIEW):
     for n in range(count):
-        services.record(None, action, user=user, facility=facility, object_type="case",
-                        object_ref=f"C-2026-{n:05d}")
+        services.record(
+            None, action, user=user, facility=facility, object_type="case", object_ref=f"C-2026-{n:05d}"
+        )
 
 
 class AppendOnlyTests(PersonaTestCase):
@@ -35,8 +36,10 @@ class AppendOnlyTests(PersonaTestCase):
 
     def test_the_database_refuses_updates_and_deletes_by_any_client(self):
         event = services.record(None, AuditEvent.Action.VIEW, user=self.sender_msw, object_ref="C-2026-00001")
-        for sql in ["UPDATE audit_auditevent SET object_ref = 'x' WHERE id = %s",
-                    "DELETE FROM audit_auditevent WHERE id = %s"]:
+        for sql in [
+            "UPDATE audit_auditevent SET object_ref = 'x' WHERE id = %s",
+            "DELETE FROM audit_auditevent WHERE id = %s",
+        ]:
             with self.subTest(sql=sql), self.assertRaises(DatabaseError), transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute(sql, [event.pk])
@@ -145,16 +148,22 @@ class FlushTests(TransactionTestCase):
 class ChangesAreRecordedTests(PersonaTestCase):
     def test_vacancy_and_desk_changes_leave_a_record(self):
         self.login(self.receiver_admin)
-        self.client.post(reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
-                         {"action": "unchanged"})
+        self.client.post(
+            reverse("facilities:vacancy_save", args=[self.care_unit.public_id]), {"action": "unchanged"}
+        )
         event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
         self.assertEqual((event.object_type, event.object_ref), ("unit", str(self.care_unit.public_id)))
         self.assertEqual(event.user, self.receiver_admin)
         self.assertEqual(event.facility, self.care_home)
-        self.client.post(reverse("facilities:desks", args=[self.care_home.public_id]),
-                         {"name": "地域連携室", "role": "MSW", "sort_order": 0})
-        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.CREATE, object_type="coordinationdesk")
-                        .exists())
+        self.client.post(
+            reverse("facilities:desks", args=[self.care_home.public_id]),
+            {"name": "地域連携室", "role": "MSW", "sort_order": 0},
+        )
+        self.assertTrue(
+            AuditEvent.objects.filter(
+                action=AuditEvent.Action.CREATE, object_type="coordinationdesk"
+            ).exists()
+        )
 
 
 class AdminIsReadOnlyTests(PersonaTestCase):
@@ -182,7 +191,9 @@ class CaseViewsAreRecordedTests(PersonaTestCase):
         self.login(self.sender_msw)
         self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 200)
         event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW)
-        self.assertEqual((event.object_type, event.object_ref, event.user), ("case", case.ref, self.sender_msw))
+        self.assertEqual(
+            (event.object_type, event.object_ref, event.user), ("case", case.ref, self.sender_msw)
+        )
         # An outsider's attempt is a 404 and leaves no view record.
         self.login(self.outsider)
         self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 404)

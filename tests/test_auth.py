@@ -29,8 +29,12 @@ def give_totp(user):
 
 class LoginTests(PersonaTestCase):
     def post_login(self, username, password, client=None):
-        return (client or self.client).post(LOGIN, {"username": username, "password": password},
-                                            REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT="pytest-browser")
+        return (client or self.client).post(
+            LOGIN,
+            {"username": username, "password": password},
+            REMOTE_ADDR="192.0.2.10",
+            HTTP_USER_AGENT="pytest-browser",
+        )
 
     def test_login_is_recorded_with_ip_and_facility(self):
         response = self.post_login("msw", PASSWORD)
@@ -58,7 +62,9 @@ class LoginTests(PersonaTestCase):
         self.assertContains(response, "ログインを一時停止しています", status_code=429)
         self.assertContains(response, "30分", status_code=429)
         self.assertNotIn("_auth_user_id", self.client.session)
-        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.LOCKOUT, user=self.sender_msw).exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(action=AuditEvent.Action.LOCKOUT, user=self.sender_msw).exists()
+        )
         # Other users (e.g. colleagues behind the same hospital address) can still log in.
         other = Client()
         response = self.post_login("carehome", PASSWORD, client=other)
@@ -67,7 +73,9 @@ class LoginTests(PersonaTestCase):
     def test_logout_is_recorded(self):
         self.post_login("msw", PASSWORD)
         self.client.post(reverse("accounts:logout"))
-        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.LOGOUT, user=self.sender_msw).exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(action=AuditEvent.Action.LOGOUT, user=self.sender_msw).exists()
+        )
 
 
 class PasswordRuleTests(PersonaTestCase):
@@ -103,34 +111,56 @@ class PasswordChangeTests(PersonaTestCase):
         self.assertRedirects(response, f"{self.url}?next={DIRECTORY}", fetch_redirect_response=False)
         response = self.client.get(self.url)
         self.assertContains(response, "初期パスワードのままです")
-        response = self.client.post(self.url, {
-            "old_password": PASSWORD, "new_password1": "short-1", "new_password2": "short-1",
-        })
+        response = self.client.post(
+            self.url,
+            {
+                "old_password": PASSWORD,
+                "new_password1": "short-1",
+                "new_password2": "short-1",
+            },
+        )
         self.assertContains(response, "13文字以上")
-        response = self.client.post(f"{self.url}?next={DIRECTORY}", {
-            "old_password": PASSWORD, "new_password1": "kaigo-renkei-2026!", "new_password2": "kaigo-renkei-2026!",
-        })
+        response = self.client.post(
+            f"{self.url}?next={DIRECTORY}",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "kaigo-renkei-2026!",
+                "new_password2": "kaigo-renkei-2026!",
+            },
+        )
         self.assertRedirects(response, DIRECTORY, fetch_redirect_response=False)
         user.refresh_from_db()
         self.assertFalse(user.must_change_password)
         self.assertIsNotNone(user.password_changed_at)
         self.assertEqual(self.client.get(DIRECTORY).status_code, 200)
-        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.PASSWORD_CHANGE, user=user).exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(action=AuditEvent.Action.PASSWORD_CHANGE, user=user).exists()
+        )
 
     def test_same_password_is_refused(self):
         self.login(self.sender_msw)
-        response = self.client.post(self.url, {
-            "old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD,
-        })
+        response = self.client.post(
+            self.url,
+            {
+                "old_password": PASSWORD,
+                "new_password1": PASSWORD,
+                "new_password2": PASSWORD,
+            },
+        )
         self.assertContains(response, "今までと違うパスワード")
 
     def test_changing_the_password_ends_other_sessions(self):
         other = Client()
         other.force_login(self.sender_msw)
         self.login(self.sender_msw)
-        self.client.post(self.url, {
-            "old_password": PASSWORD, "new_password1": "kaigo-renkei-2026!", "new_password2": "kaigo-renkei-2026!",
-        })
+        self.client.post(
+            self.url,
+            {
+                "old_password": PASSWORD,
+                "new_password1": "kaigo-renkei-2026!",
+                "new_password2": "kaigo-renkei-2026!",
+            },
+        )
         self.assertEqual(self.client.get(DIRECTORY).status_code, 200)
         self.assertEqual(other.get(DIRECTORY).status_code, 302)
 
@@ -340,8 +370,11 @@ class PendingStepHtmxTests(PersonaTestCase):
     def test_polling_on_the_step_page_itself_does_not_reload_it(self):
         self.login(self.office)
         setup = reverse("accounts:otp_setup")
-        response = self.client.get(reverse("notifications:badge"), HTTP_HX_REQUEST="true",
-                                   HTTP_HX_CURRENT_URL=f"http://testserver{setup}?next=/facilities/")
+        response = self.client.get(
+            reverse("notifications:badge"),
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_CURRENT_URL=f"http://testserver{setup}?next=/facilities/",
+        )
         self.assertEqual(response.status_code, 204)
         self.assertNotIn("HX-Redirect", response)
 
@@ -350,16 +383,33 @@ class MemberAddedByAdminTests(PersonaTestCase):
     def test_a_member_added_by_the_facility_admin_must_change_the_initial_password(self):
         self.login(self.receiver_admin)
         url = reverse("facilities:members", args=[self.care_home.public_id])
-        response = self.client.post(url, {"username": "newnurse", "display_name": "新人", "email": "",
-                                          "role": "staff", "password": "short-1"})
+        response = self.client.post(
+            url,
+            {
+                "username": "newnurse",
+                "display_name": "新人",
+                "email": "",
+                "role": "staff",
+                "password": "short-1",
+            },
+        )
         self.assertContains(response, "13文字以上")
-        self.client.post(url, {"username": "newnurse", "display_name": "新人", "email": "",
-                               "role": "staff", "password": "shoki-Password-2026"})
+        self.client.post(
+            url,
+            {
+                "username": "newnurse",
+                "display_name": "新人",
+                "email": "",
+                "role": "staff",
+                "password": "shoki-Password-2026",
+            },
+        )
         from tsunagu.accounts.models import User
 
         newcomer = User.objects.get(username="newnurse")
         self.assertTrue(newcomer.must_change_password)
         self.client.logout()
-        response = self.client.post(LOGIN, {"username": "newnurse", "password": "shoki-Password-2026"},
-                                    follow=True)
+        response = self.client.post(
+            LOGIN, {"username": "newnurse", "password": "shoki-Password-2026"}, follow=True
+        )
         self.assertContains(response, "初期パスワードのままです")

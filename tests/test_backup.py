@@ -31,8 +31,9 @@ DAMAGE = (
 def manage(database_url, *args, check=True):
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env.update(DATABASE_URL=database_url, DEBUG="1")
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result

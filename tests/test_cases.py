@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.base import (
-    PersonaTestCase, kind, make_area, make_case, make_facility, make_municipality, make_user, need,
+    PersonaTestCase,
+    kind,
+    make_area,
+    make_case,
+    make_facility,
+    make_municipality,
+    make_user,
+    need,
 )
 from tsunagu.cases.models import Case, CaseNeed, CaseStateError
 
@@ -20,10 +27,17 @@ REF_RE = re.compile(r"^C-\d{4}-\d{5}$")
 def case_post(**overrides):
     """A filled-in registration form as a coordinator sends it."""
     data = {
-        "age_band": "80", "sex": "female", "municipality": str(overrides.pop("municipality")),
-        "condition_category": "stroke", "care_level": "c4",
-        "dementia_level": "IIb", "mobility_level": "B2", "medical_class": "", "adl_class": "",
-        "needs": [], "night": [],
+        "age_band": "80",
+        "sex": "female",
+        "municipality": str(overrides.pop("municipality")),
+        "condition_category": "stroke",
+        "care_level": "c4",
+        "dementia_level": "IIb",
+        "mobility_level": "B2",
+        "medical_class": "",
+        "adl_class": "",
+        "needs": [],
+        "night": [],
         "wished_kinds": [str(kind("tokuyo").pk), str(kind("roken").pk)],
         "wished_areas": [str(overrides.pop("area"))],
         "wished_date": (timezone.localdate() + timedelta(days=7)).isoformat(),
@@ -45,10 +59,27 @@ class RegistrationTests(PersonaTestCase):
         self.login(self.sender_msw)
         response = self.client.get(reverse("cases:new"))
         self.assertEqual(response.status_code, 200)
-        for name in ["age_band", "sex", "municipality", "condition_category", "care_level", "dementia_level",
-                     "mobility_level", "medical_class", "adl_class", "needs", "night", "wished_kinds",
-                     "wished_areas", "wished_date", "budget_monthly", "no_guarantor", "welfare",
-                     "published_for_offers", "summary"]:
+        for name in [
+            "age_band",
+            "sex",
+            "municipality",
+            "condition_category",
+            "care_level",
+            "dementia_level",
+            "mobility_level",
+            "medical_class",
+            "adl_class",
+            "needs",
+            "night",
+            "wished_kinds",
+            "wished_areas",
+            "wished_date",
+            "budget_monthly",
+            "no_guarantor",
+            "welfare",
+            "published_for_offers",
+            "summary",
+        ]:
             self.assertContains(response, f'name="{name}"')
         self.assertContains(response, "胃ろう・腸ろう")
         self.assertContains(response, "申請中")
@@ -84,7 +115,9 @@ class RegistrationTests(PersonaTestCase):
         self.assertContains(page, "胃ろう・腸ろう")
 
     def test_care_managers_and_care_homes_register_too(self):
-        care_manager = make_user(make_facility("居宅介護支援ひまわり", kind_code="care_manager", municipality=self.hadano))
+        care_manager = make_user(
+            make_facility("居宅介護支援ひまわり", kind_code="care_manager", municipality=self.hadano)
+        )
         for user in (care_manager, self.receiver_nurse, self.clinic_nurse):
             response = self.post_case(user=user)
             self.assertEqual(response.status_code, 302)
@@ -112,13 +145,21 @@ class RegistrationTests(PersonaTestCase):
 
     def test_published_for_offers_and_other_wishes_are_kept(self):
         west = make_area(code="1407", name="湘南東部")
-        self.post_case(published_for_offers="on", area=west.pk, budget_monthly="180000",
-                       medical_class="2", adl_class="3", care_level="pending")
+        self.post_case(
+            published_for_offers="on",
+            area=west.pk,
+            budget_monthly="180000",
+            medical_class="2",
+            adl_class="3",
+            care_level="pending",
+        )
         case = Case.objects.get()
         self.assertTrue(case.published_for_offers)
         self.assertEqual(list(case.wished_areas.all()), [west])
-        self.assertEqual((case.budget_monthly, case.medical_class, case.adl_class, case.care_level),
-                         (180000, "2", "3", "pending"))
+        self.assertEqual(
+            (case.budget_monthly, case.medical_class, case.adl_class, case.care_level),
+            (180000, "2", "3", "pending"),
+        )
 
     def test_social_flags_become_required_needs(self):
         self.post_case(no_guarantor="on", welfare="on")
@@ -127,8 +168,11 @@ class RegistrationTests(PersonaTestCase):
         self.assertEqual(case.required_mask, need("no_guarantor").mask | need("welfare").mask)
 
     def test_wishes_are_required_and_past_dates_refused(self):
-        response = self.post_case(wished_kinds=[], wished_areas=[],
-                                  wished_date=(timezone.localdate() - timedelta(days=1)).isoformat())
+        response = self.post_case(
+            wished_kinds=[],
+            wished_areas=[],
+            wished_date=(timezone.localdate() - timedelta(days=1)).isoformat(),
+        )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "希望する施設種別を1つ以上選んでください。")
         self.assertContains(response, "希望する地域を1つ以上選んでください。")
@@ -160,8 +204,10 @@ class RegistrationTests(PersonaTestCase):
                 self.assertFalse(Case.objects.exists())
 
     def test_ordinary_clinical_summary_is_accepted(self):
-        summary = ("2026年10月3日 大腿骨頸部骨折で手術。Hb 9.8、Alb 2.8、CRP 0.3。BP 130/80、SpO2 95%(O2 1L/min)。"
-                   "長女様がキーパーソン、ケアマネさんと調整済み。令和8年1月 入院。")
+        summary = (
+            "2026年10月3日 大腿骨頸部骨折で手術。Hb 9.8、Alb 2.8、CRP 0.3。BP 130/80、SpO2 95%(O2 1L/min)。"
+            "長女様がキーパーソン、ケアマネさんと調整済み。令和8年1月 入院。"
+        )
         response = self.post_case(summary=summary)
         self.assertEqual(response.status_code, 302)
         self.assertEqual(Case.objects.get().summary, summary)
@@ -189,8 +235,13 @@ class CasePageTests(PersonaTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.case = make_case(cls.hospital, needs=["peg"], night=["suction_day"], created_by=cls.sender_msw,
-                             summary="嚥下評価中")
+        cls.case = make_case(
+            cls.hospital,
+            needs=["peg"],
+            night=["suction_day"],
+            created_by=cls.sender_msw,
+            summary="嚥下評価中",
+        )
 
     def url(self, name="detail"):
         return reverse(f"cases:{name}", args=[self.case.ref])
@@ -244,9 +295,14 @@ class CasePageTests(PersonaTestCase):
         # The stored night item shows as the day item with 「夜間も」 ticked.
         self.assertIn(day.pk, form.initial["needs"])
         self.assertIn(day.pk, form.initial["night"])
-        data = case_post(municipality=self.hiratsuka.pk, area=self.area.pk,
-                         needs=[str(need("tpn").pk)], summary="IVH管理あり", age_band="85",
-                         wished_date="")
+        data = case_post(
+            municipality=self.hiratsuka.pk,
+            area=self.area.pk,
+            needs=[str(need("tpn").pk)],
+            summary="IVH管理あり",
+            age_band="85",
+            wished_date="",
+        )
         response = self.client.post(self.url("edit"), data)
         self.assertRedirects(response, self.url())
         self.case.refresh_from_db()
@@ -322,7 +378,9 @@ class ClosingTests(PersonaTestCase):
 
     def test_closing_twice_says_so(self):
         self.close(outcome="home")
-        response = self.client.post(reverse("cases:close", args=[self.case.ref]), {"outcome": "died"}, follow=True)
+        response = self.client.post(
+            reverse("cases:close", args=[self.case.ref]), {"outcome": "died"}, follow=True
+        )
         self.assertRedirects(response, reverse("cases:detail", args=[self.case.ref]))
         self.assertContains(response, "この患者登録はすでに終了しています。")
         self.case.refresh_from_db()
@@ -348,10 +406,14 @@ class CaseListTests(PersonaTestCase):
     def test_open_tab_lists_own_cases_soonest_first(self):
         response = self.get()
         self.assertEqual(response.status_code, 200)
-        self.assertEqual([c.ref for c in response.context["rows"]], [self.soon.ref, self.later.ref, self.undated.ref])
+        self.assertEqual(
+            [c.ref for c in response.context["rows"]], [self.soon.ref, self.later.ref, self.undated.ref]
+        )
         self.assertNotContains(response, self.foreign.ref)
-        self.assertEqual([(value, count) for value, _label, count in response.context["tabs"]],
-                         [("open", 3), ("matched", 0), ("closed", 1)])
+        self.assertEqual(
+            [(value, count) for value, _label, count in response.context["tabs"]],
+            [("open", 3), ("matched", 0), ("closed", 1)],
+        )
         self.assertContains(response, "中心静脈栄養(IVH・CVポート)")
 
     def test_closed_tab(self):
@@ -384,7 +446,7 @@ class CaseListTests(PersonaTestCase):
         self.client.get(url)  # warm the session and caches
         with CaptureQueriesContext(connection) as few:
             self.client.get(url)
-        for index in range(6):
+        for _index in range(6):
             make_case(self.hospital, needs=["peg", "insulin", "mrsa"], kinds=("tokuyo", "roken"))
         with self.assertNumQueries(len(few.captured_queries)):
             response = self.client.get(url)
@@ -451,8 +513,16 @@ class CaseModelTests(PersonaTestCase):
 
     def test_no_field_can_hold_identity(self):
         names = {field.name for field in Case._meta.get_fields()}
-        for forbidden in ("name", "patient_name", "birth_date", "birthday", "address", "phone",
-                          "patient_id", "insurance_number"):
+        for forbidden in (
+            "name",
+            "patient_name",
+            "birth_date",
+            "birthday",
+            "address",
+            "phone",
+            "patient_id",
+            "insurance_number",
+        ):
             self.assertNotIn(forbidden, names)
 
 
@@ -462,5 +532,7 @@ class CaseAdminTests(PersonaTestCase):
         admin_user = make_user(None, username="root", is_office=True, is_staff=True, is_superuser=True)
         self.login(admin_user)
         self.assertContains(self.client.get(reverse("admin:cases_case_changelist")), case.ref)
-        self.assertContains(self.client.get(reverse("admin:cases_case_change", args=[case.pk])), "胃ろう・腸ろう")
+        self.assertContains(
+            self.client.get(reverse("admin:cases_case_change", args=[case.pk])), "胃ろう・腸ろう"
+        )
         self.assertEqual(self.client.get(reverse("admin:cases_case_add")).status_code, 403)

@@ -25,7 +25,7 @@ def run_in_threads(work):
         try:
             barrier.wait()
             results.extend(work(index))
-        except Exception as error:  # noqa: BLE001 - reported by the test below
+        except Exception as error:
             errors.append(error)
         finally:
             connections.close_all()
@@ -40,7 +40,9 @@ def run_in_threads(work):
     return results
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections (PostgreSQL)")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs real concurrent connections (PostgreSQL)"
+)
 class ConcurrentReferenceTests(TransactionTestCase):
     # Put the reference data back for the tests that run after this one.
     serialized_rollback = True
@@ -59,7 +61,10 @@ class ConcurrentReferenceTests(TransactionTestCase):
         def register(_index):
             return [
                 Case.objects.create(
-                    owner=owner, age_band=75, sex="male", municipality=owner.municipality,
+                    owner=owner,
+                    age_band=75,
+                    sex="male",
+                    municipality=owner.municipality,
                     condition_category="cardiac",
                 ).ref
                 for _ in range(PER_THREAD)

@@ -28,9 +28,14 @@ class LoadDemoTests(TestCase):
 
         # Plausible generated profiles: 特養 take 要介護3-5, 胃ろう yes, never a ventilator.
         tokuyo = Unit.objects.filter(kind__code="tokuyo")
-        self.assertEqual(set(tokuyo.values_list("care_level_mask", flat=True)), {care_level_mask(["c3", "c4", "c5"])})
-        self.assertFalse(UnitCapability.objects.filter(
-            unit__kind__code="tokuyo", need__code="ventilator_tppv").exclude(level="no").exists())
+        self.assertEqual(
+            set(tokuyo.values_list("care_level_mask", flat=True)), {care_level_mask(["c3", "c4", "c5"])}
+        )
+        self.assertFalse(
+            UnitCapability.objects.filter(unit__kind__code="tokuyo", need__code="ventilator_tppv")
+            .exclude(level="no")
+            .exists()
+        )
         self.assertFalse(tokuyo.filter(cost_min__isnull=True).exists())
         vacancies = Vacancy.objects.all()
         self.assertEqual(vacancies.count(), Unit.objects.count())
@@ -40,17 +45,39 @@ class LoadDemoTests(TestCase):
         self.assertEqual(CoordinationDesk.objects.count(), Facility.objects.count())
 
         self.assertIsNotNone(authenticate(username="msw", password=DEMO_PASSWORD))
-        demo_users = User.objects.filter(username__in=["msw", "carehome", "clinic", "carehome_admin", "office"])
-        self.assertEqual(set(demo_users.values_list("password", flat=True)), {User.objects.get(username="msw").password})
+        demo_users = User.objects.filter(
+            username__in=["msw", "carehome", "clinic", "carehome_admin", "office"]
+        )
+        self.assertEqual(
+            set(demo_users.values_list("password", flat=True)), {User.objects.get(username="msw").password}
+        )
         msw = User.objects.get(username="msw")
         self.assertEqual(msw.facility.municipality.name, "平塚市")
         self.assertTrue(msw.facility.units.filter(kind__code="acute").exists())
-        self.assertEqual(User.objects.get(username="carehome_admin").facility, User.objects.get(username="carehome").facility)
+        self.assertEqual(
+            User.objects.get(username="carehome_admin").facility,
+            User.objects.get(username="carehome").facility,
+        )
         self.assertEqual(User.objects.get(username="clinic").facility.kind.code, "home_care_clinic")
         self.assertTrue(User.objects.get(username="office").is_office)
 
-        counts = (Facility.objects.count(), Unit.objects.count(), UnitCapability.objects.count(),
-                  Vacancy.objects.count(), CoordinationDesk.objects.count(), User.objects.count())
+        counts = (
+            Facility.objects.count(),
+            Unit.objects.count(),
+            UnitCapability.objects.count(),
+            Vacancy.objects.count(),
+            CoordinationDesk.objects.count(),
+            User.objects.count(),
+        )
         call_command("load_demo", stdout=io.StringIO())
-        self.assertEqual(counts, (Facility.objects.count(), Unit.objects.count(), UnitCapability.objects.count(),
-                                  Vacancy.objects.count(), CoordinationDesk.objects.count(), User.objects.count()))
+        self.assertEqual(
+            counts,
+            (
+                Facility.objects.count(),
+                Unit.objects.count(),
+                UnitCapability.objects.count(),
+                Vacancy.objects.count(),
+                CoordinationDesk.objects.count(),
+                User.objects.count(),
+            ),
+        )

@@ -16,10 +16,16 @@ DIRECTORY = reverse("facilities:directory")
 def grow_network(count, municipality):
     """Add `count` care homes with two units each, capabilities and vacancies."""
     for index in range(count):
-        facility = make_facility(f"追加施設{index:03d}", kind_code="roken", municipality=municipality,
-                                 kana=f"ツイカ{index:03d}")
-        make_unit(facility, name="一般棟", beds=40, capabilities=["peg", ("suction_night", "conditional", "要相談")],
-                  free_now=index % 3)
+        facility = make_facility(
+            f"追加施設{index:03d}", kind_code="roken", municipality=municipality, kana=f"ツイカ{index:03d}"
+        )
+        make_unit(
+            facility,
+            name="一般棟",
+            beds=40,
+            capabilities=["peg", ("suction_night", "conditional", "要相談")],
+            free_now=index % 3,
+        )
         make_unit(facility, name="認知症棟", beds=20, capabilities=["dementia_bpsd"], free_now=0)
         CoordinationDesk.objects.create(facility=facility, name="相談室", phone="0463-00-0000")
 
@@ -39,7 +45,9 @@ class JapaneseDatesTests(PersonaTestCase):
 class DirectoryTests(PersonaTestCase):
     def test_anonymous_goes_to_login(self):
         response = self.client.get(DIRECTORY)
-        self.assertRedirects(response, f"{reverse('accounts:login')}?next={DIRECTORY}", fetch_redirect_response=False)
+        self.assertRedirects(
+            response, f"{reverse('accounts:login')}?next={DIRECTORY}", fetch_redirect_response=False
+        )
 
     def test_post_is_not_allowed(self):
         self.login(self.sender_msw)
@@ -73,8 +81,12 @@ class DirectoryTests(PersonaTestCase):
         self.assertNotContains(response, "川崎の特養")
 
     def test_filter_by_capability_counts_conditional_and_not_no(self):
-        UnitCapability.objects.create(unit=self.other_unit, need_id=self._need("suction_night"),
-                                      level="conditional", note="夜勤2名の日のみ")
+        UnitCapability.objects.create(
+            unit=self.other_unit,
+            need_id=self._need("suction_night"),
+            level="conditional",
+            note="夜勤2名の日のみ",
+        )
         self.other_unit.refresh_capability_masks()
         self.login(self.sender_msw)
         response = self.client.get(DIRECTORY, {"needs": ["peg", "end_of_life"]})
@@ -86,6 +98,7 @@ class DirectoryTests(PersonaTestCase):
 
     def _need(self, code):
         from tsunagu.network.models import CareNeed
+
         return CareNeed.objects.get(code=code).pk
 
     def test_has_free_beds_filter(self):
@@ -114,9 +127,14 @@ class DirectoryTests(PersonaTestCase):
 
     def test_htmx_refresh_answers_with_the_results_partial(self):
         self.login(self.sender_msw)
-        response = self.client.get(DIRECTORY, {"kind": "tokuyo"}, headers={
-            "HX-Request": "true", "HX-Target": "directory-results",
-        })
+        response = self.client.get(
+            DIRECTORY,
+            {"kind": "tokuyo"},
+            headers={
+                "HX-Request": "true",
+                "HX-Target": "directory-results",
+            },
+        )
         self.assertTemplateUsed(response, "facilities/_directory_results.html")
         self.assertTemplateNotUsed(response, "facilities/directory.html")
         self.assertContains(response, "特養あおば")
@@ -160,16 +178,27 @@ class FacilityPageTests(PersonaTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        CoordinationDesk.objects.create(facility=cls.care_home, name="生活相談室", role="生活相談員",
-                                        phone="0463-11-2222", fax="0463-11-3333", hours="平日 9:00〜17:00")
-        UnitCapability.objects.create(unit=cls.care_unit, need_id=cls._need_pk("suction_night"),
-                                      level="conditional", note="夜間は2名まで")
+        CoordinationDesk.objects.create(
+            facility=cls.care_home,
+            name="生活相談室",
+            role="生活相談員",
+            phone="0463-11-2222",
+            fax="0463-11-3333",
+            hours="平日 9:00〜17:00",
+        )
+        UnitCapability.objects.create(
+            unit=cls.care_unit,
+            need_id=cls._need_pk("suction_night"),
+            level="conditional",
+            note="夜間は2名まで",
+        )
         UnitCapability.objects.create(unit=cls.care_unit, need_id=cls._need_pk("ventilator_tppv"), level="no")
         cls.care_unit.refresh_capability_masks()
 
     @staticmethod
     def _need_pk(code):
         from tsunagu.network.models import CareNeed
+
         return CareNeed.objects.get(code=code).pk
 
     def url(self, facility=None):
@@ -208,8 +237,12 @@ class FacilityPageTests(PersonaTestCase):
 
     def test_unknown_and_inactive_facilities_are_not_found(self):
         self.login(self.sender_msw)
-        self.assertEqual(self.client.get(reverse("facilities:detail", args=[
-            "00000000-0000-0000-0000-000000000000"])).status_code, 404)
+        self.assertEqual(
+            self.client.get(
+                reverse("facilities:detail", args=["00000000-0000-0000-0000-000000000000"])
+            ).status_code,
+            404,
+        )
         self.other.active = False
         self.other.save()
         self.assertEqual(self.client.get(self.url(self.other)).status_code, 404)

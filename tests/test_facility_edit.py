@@ -38,10 +38,16 @@ class ProfileEditTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_staff_update_contact_details_but_not_membership_of_the_network(self):
         self.login(self.receiver_nurse)
-        response = self.client.post(self.url(), {
-            "phone": "0463-12-3456", "fax": "0463-12-3457", "url": "https://aoba.example.jp/",
-            "note": "面会は予約制です", "active": "",
-        })
+        response = self.client.post(
+            self.url(),
+            {
+                "phone": "0463-12-3456",
+                "fax": "0463-12-3457",
+                "url": "https://aoba.example.jp/",
+                "note": "面会は予約制です",
+                "active": "",
+            },
+        )
         self.assertRedirects(response, reverse("facilities:detail", args=[self.care_home.public_id]))
         self.care_home.refresh_from_db()
         self.assertEqual((self.care_home.phone, self.care_home.note), ("0463-12-3456", "面会は予約制です"))
@@ -69,9 +75,17 @@ class UnitEditTests(AccessMatrixMixin, PersonaTestCase):
         return reverse("facilities:unit_edit", args=[(unit or self.care_unit).public_id])
 
     def form(self, **overrides):
-        data = {"kind": str(self.care_unit.kind_id), "name": "ユニット型", "beds": "29", "sex_matters": "",
-                "cost_min": "120000", "cost_max": "150000", "active": "on", "sort_order": "1",
-                "care_levels": ["c3", "c4", "c5"]}
+        data = {
+            "kind": str(self.care_unit.kind_id),
+            "name": "ユニット型",
+            "beds": "29",
+            "sex_matters": "",
+            "cost_min": "120000",
+            "cost_max": "150000",
+            "active": "on",
+            "sort_order": "1",
+            "care_levels": ["c3", "c4", "c5"],
+        }
         data.update(overrides)
         return data
 
@@ -89,7 +103,9 @@ class UnitEditTests(AccessMatrixMixin, PersonaTestCase):
         response = self.client.post(self.add_url(), self.form())
         unit = Unit.objects.get(facility=self.care_home, name="ユニット型")
         self.assertRedirects(response, reverse("facilities:unit_capabilities", args=[unit.public_id]))
-        self.assertEqual(unit.care_level_mask, care_level_mask([CareLevel.CARE3, CareLevel.CARE4, CareLevel.CARE5]))
+        self.assertEqual(
+            unit.care_level_mask, care_level_mask([CareLevel.CARE3, CareLevel.CARE4, CareLevel.CARE5])
+        )
         self.assertEqual((unit.cost_min, unit.cost_max, unit.beds), (120000, 150000, 29))
         self.assertIsNone(Vacancy.objects.get(unit=unit).updated_at)
 
@@ -98,6 +114,7 @@ class UnitEditTests(AccessMatrixMixin, PersonaTestCase):
         response = self.client.post(self.add_url(), self.form(cost_min="200000", cost_max="100000"))
         self.assertContains(response, "月額費用の上限は下限以上にしてください。")
         from tests.base import kind
+
         response = self.client.post(self.add_url(), self.form(kind=str(kind("clinic").pk)))
         self.assertContains(response, "正しく選択してください")
         self.assertFalse(Unit.objects.filter(name="ユニット型").exists())
@@ -135,18 +152,27 @@ class CapabilityEditTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_save_all_levels_and_refresh_the_search_masks(self):
         self.login(self.receiver_nurse)
-        response = self.client.post(self.url(), self.full_form(
-            peg=("yes", ""), suction_night=("conditional", "夜勤2名の日のみ"), insulin=("yes", "ignored"),
-        ))
+        response = self.client.post(
+            self.url(),
+            self.full_form(
+                peg=("yes", ""),
+                suction_night=("conditional", "夜勤2名の日のみ"),
+                insulin=("yes", "ignored"),
+            ),
+        )
         self.assertRedirects(response, reverse("facilities:detail", args=[self.care_home.public_id]))
         unit = Unit.objects.get(pk=self.care_unit.pk)
-        peg, night, insulin, eol = (CareNeed.objects.get(code=c) for c in ("peg", "suction_night", "insulin", "end_of_life"))
+        peg, night, insulin, eol = (
+            CareNeed.objects.get(code=c) for c in ("peg", "suction_night", "insulin", "end_of_life")
+        )
         self.assertEqual(unit.capability_mask, peg.mask | night.mask | insulin.mask)
         self.assertEqual(unit.conditional_mask, night.mask)
         self.assertEqual(UnitCapability.objects.get(unit=unit, need=night).note, "夜勤2名の日のみ")
         self.assertEqual(UnitCapability.objects.get(unit=unit, need=insulin).note, "")
         self.assertEqual(UnitCapability.objects.get(unit=unit, need=eol).level, "no")
-        self.assertEqual(UnitCapability.objects.filter(unit=unit).count(), CareNeed.objects.filter(active=True).count())
+        self.assertEqual(
+            UnitCapability.objects.filter(unit=unit).count(), CareNeed.objects.filter(active=True).count()
+        )
 
     def test_conditional_needs_a_note(self):
         self.login(self.receiver_nurse)
@@ -183,13 +209,33 @@ class DeskTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_admin_adds_edits_and_deletes_desks(self):
         self.login(self.receiver_admin)
-        self.client.post(self.list_url(), {"name": "入所相談", "role": "生活相談員", "phone": "0463-22-1111",
-                                           "fax": "", "email": "", "hours": "平日 9:00〜17:00", "note": "",
-                                           "sort_order": "0"})
+        self.client.post(
+            self.list_url(),
+            {
+                "name": "入所相談",
+                "role": "生活相談員",
+                "phone": "0463-22-1111",
+                "fax": "",
+                "email": "",
+                "hours": "平日 9:00〜17:00",
+                "note": "",
+                "sort_order": "0",
+            },
+        )
         desk = CoordinationDesk.objects.get(name="入所相談")
-        self.client.post(reverse("facilities:desk_edit", args=[desk.public_id]), {
-            "name": "入所相談窓口", "role": "生活相談員", "phone": "0463-22-1111", "fax": "0463-22-1112",
-            "email": "", "hours": "平日 9:00〜17:00", "note": "", "sort_order": "0"})
+        self.client.post(
+            reverse("facilities:desk_edit", args=[desk.public_id]),
+            {
+                "name": "入所相談窓口",
+                "role": "生活相談員",
+                "phone": "0463-22-1111",
+                "fax": "0463-22-1112",
+                "email": "",
+                "hours": "平日 9:00〜17:00",
+                "note": "",
+                "sort_order": "0",
+            },
+        )
         desk.refresh_from_db()
         self.assertEqual((desk.name, desk.fax), ("入所相談窓口", "0463-22-1112"))
         self.client.post(reverse("facilities:desk_delete", args=[self.desk.public_id]))
@@ -207,8 +253,12 @@ class MemberTests(AccessMatrixMixin, PersonaTestCase):
         self.assert_login_required(self.url())
         self.assert_status(self.outsider, self.url(), 404)
         self.assert_status(self.receiver_nurse, self.url(), 403)
-        self.assert_status(self.receiver_nurse, self.role_url(self.receiver_nurse), 403, "post", {"role": "facility_admin"})
-        self.assert_status(self.outsider, self.role_url(self.receiver_nurse), 404, "post", {"role": "facility_admin"})
+        self.assert_status(
+            self.receiver_nurse, self.role_url(self.receiver_nurse), 403, "post", {"role": "facility_admin"}
+        )
+        self.assert_status(
+            self.outsider, self.role_url(self.receiver_nurse), 404, "post", {"role": "facility_admin"}
+        )
         self.assert_status(self.receiver_admin, self.role_url(self.receiver_nurse), 405, "get")
         self.assert_status(self.receiver_admin, self.url(), 405, "put")
         response = self.assert_status(self.receiver_admin, self.url(), 200)
@@ -219,10 +269,16 @@ class MemberTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_admin_adds_a_user_who_can_log_in(self):
         self.login(self.receiver_admin)
-        response = self.client.post(self.url(), {
-            "username": "aoba_night", "display_name": "夜勤リーダー", "email": "", "role": "staff",
-            "password": PASSWORD,
-        })
+        response = self.client.post(
+            self.url(),
+            {
+                "username": "aoba_night",
+                "display_name": "夜勤リーダー",
+                "email": "",
+                "role": "staff",
+                "password": PASSWORD,
+            },
+        )
         self.assertRedirects(response, self.url())
         user = User.objects.get(username="aoba_night")
         self.assertEqual(user.membership.facility, self.care_home)
@@ -232,9 +288,15 @@ class MemberTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_weak_password_and_taken_username_are_refused(self):
         self.login(self.receiver_admin)
-        response = self.client.post(self.url(), {
-            "username": "carehome", "display_name": "x", "role": "staff", "password": "12345678",
-        })
+        response = self.client.post(
+            self.url(),
+            {
+                "username": "carehome",
+                "display_name": "x",
+                "role": "staff",
+                "password": "12345678",
+            },
+        )
         self.assertContains(response, "このユーザー名はすでに使われています。")
         self.assertContains(response, "数字しか使われていません")
         self.assertEqual(User.objects.filter(username="carehome").count(), 1)
@@ -250,8 +312,14 @@ class MemberTests(AccessMatrixMixin, PersonaTestCase):
 
     def test_office_manages_users_of_any_facility(self):
         self.login(self.office)
-        self.client.post(self.url(self.other), {
-            "username": "midori_admin", "display_name": "施設長", "email": "", "role": "facility_admin",
-            "password": PASSWORD,
-        })
+        self.client.post(
+            self.url(self.other),
+            {
+                "username": "midori_admin",
+                "display_name": "施設長",
+                "email": "",
+                "role": "facility_admin",
+                "password": PASSWORD,
+            },
+        )
         self.assertEqual(User.objects.get(username="midori_admin").membership.facility, self.other)

@@ -43,10 +43,16 @@ def answer(host, port, session, csrf, public_id):
     body = json.dumps({"to": "declined", "decline_reason": "full"})
     try:
         conn = http.client.HTTPConnection(host, port, timeout=30)
-        conn.request("POST", f"/api/v1/referrals/{public_id}/transition", body=body, headers={
-            "Content-Type": "application/json", "X-CSRFToken": csrf,
-            "Cookie": f"sessionid={session}; csrftoken={csrf}",
-        })
+        conn.request(
+            "POST",
+            f"/api/v1/referrals/{public_id}/transition",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-CSRFToken": csrf,
+                "Cookie": f"sessionid={session}; csrftoken={csrf}",
+            },
+        )
         status = conn.getresponse().status
         conn.close()
         return status
@@ -84,13 +90,21 @@ class DatabaseCutDuringAnswersTests(LiveServerTestCase):
         import psycopg
 
         settings = connection.settings_dict
-        with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
-                             user=settings["USER"], dbname="postgres", autocommit=True) as admin:
+        with psycopg.connect(
+            host=settings["HOST"] or "127.0.0.1",
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            dbname="postgres",
+            autocommit=True,
+        ) as admin:
             # Only the connections the burst opens are cut: those that existed before it (this
             # test's own, and any a session-wide live server of other tests holds) are left alone.
-            before = [pid for (pid,) in admin.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [settings["NAME"]]
-            ).fetchall()]
+            before = [
+                pid
+                for (pid,) in admin.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [settings["NAME"]]
+                ).fetchall()
+            ]
             while not stop.is_set():
                 killed = admin.execute(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -111,8 +125,9 @@ class DatabaseCutDuringAnswersTests(LiveServerTestCase):
                     referral = jobs.get_nowait()
                 except queue.Empty:
                     return
-                results.append((referral.pk, answer(self.host, self.port, self.session, self.csrf,
-                                                    referral.public_id)))
+                results.append(
+                    (referral.pk, answer(self.host, self.port, self.session, self.csrf, referral.public_id))
+                )
 
         threads = [threading.Thread(target=work) for _ in range(THREADS)]
         for thread in threads:
@@ -153,10 +168,14 @@ class DatabaseCutDuringAnswersTests(LiveServerTestCase):
         rest = list(Referral.objects.filter(pk__in=[r.pk for r in self.referrals], status=S.VIEWED))
         statuses = [status for _, status in self.burst(rest)]
         self.assertEqual(statuses, [200] * len(rest))
-        self.assertEqual(Referral.objects.filter(pk__in=[r.pk for r in self.referrals]).exclude(
-            status=S.DECLINED).count(), 0)
-        print(f"\n{BURST} answers under {len(cuts)} cuts ({sum(cuts)} connections ended): "
-              f"{len(acknowledged)} acknowledged, {BURST - len(acknowledged)} failed and answered again")
+        self.assertEqual(
+            Referral.objects.filter(pk__in=[r.pk for r in self.referrals]).exclude(status=S.DECLINED).count(),
+            0,
+        )
+        print(
+            f"\n{BURST} answers under {len(cuts)} cuts ({sum(cuts)} connections ended): "
+            f"{len(acknowledged)} acknowledged, {BURST - len(acknowledged)} failed and answered again"
+        )
 
 
 # --- the worker ----------------------------------------------------------------------------
@@ -221,17 +240,34 @@ def test_a_worker_killed_mid_batch_leaves_no_half_done_expiry(tmp_path):
     database_url, drop = _database_for_worker(tmp_path)
     try:
         env = _env(database_url)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
-                       check=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
+        )
         script = MAKE_OVERDUE.replace("COUNT_UNITS", "10").replace("COUNT_CASES", "60")
-        made = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env,
-                              check=True, timeout=600, capture_output=True, text=True)
+        made = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
+            capture_output=True,
+            text=True,
+        )
         total = int(made.stdout.strip().splitlines()[-1])
         assert total == 600
 
         expired_sql = "SELECT count(*) FROM referrals_referral WHERE status = 'expired'"
-        worker = subprocess.Popen([sys.executable, "manage.py", "run_worker", "--interval", "0.1"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--interval", "0.1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
@@ -248,31 +284,50 @@ def test_a_worker_killed_mid_batch_leaves_no_half_done_expiry(tmp_path):
         assert 0 < expired < total, f"the kill did not land mid-batch ({expired} of {total} expired)"
 
         # Every expired referral has exactly one expiry event, and no event exists without its status.
-        mismatched = _count(database_url, """
+        mismatched = _count(
+            database_url,
+            """
             SELECT count(*) FROM referrals_referral r
             WHERE (r.status = 'expired') <> EXISTS (
                 SELECT 1 FROM referrals_referralevent e WHERE e.referral_id = r.id AND e.to_status = 'expired')
-        """)
+        """,
+        )
         assert mismatched == 0
-        doubled = _count(database_url, """
+        doubled = _count(
+            database_url,
+            """
             SELECT count(*) FROM (SELECT referral_id FROM referrals_referralevent WHERE to_status = 'expired'
                                   GROUP BY referral_id HAVING count(*) > 1) AS d
-        """)
+        """,
+        )
         assert doubled == 0
-        not_closed = _count(database_url,
-                            "SELECT count(*) FROM referrals_referral WHERE status = 'expired' AND closed_at IS NULL")
+        not_closed = _count(
+            database_url,
+            "SELECT count(*) FROM referrals_referral WHERE status = 'expired' AND closed_at IS NULL",
+        )
         assert not_closed == 0
 
         # A new worker finishes the job.
-        subprocess.run([sys.executable, "manage.py", "run_worker", "--once"], cwd=ROOT, env=env, check=True,
-                       timeout=600, capture_output=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "run_worker", "--once"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=600,
+            capture_output=True,
+        )
         for _ in range(10):
             if _count(database_url, expired_sql) == total:
                 break
-            subprocess.run([sys.executable, "manage.py", "run_worker", "--once"], cwd=ROOT, env=env,
-                           check=True, timeout=600, capture_output=True)
+            subprocess.run(
+                [sys.executable, "manage.py", "run_worker", "--once"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=600,
+                capture_output=True,
+            )
         assert _count(database_url, expired_sql) == total
         print(f"\nworker killed after {expired} of {total} expiries; none half-done; a new worker finished")
     finally:
         drop()
-

@@ -118,20 +118,33 @@ class CatalogueTests(SimpleTestCase):
                 continue
             with self.subTest(msgid=entry["id"]):
                 if entry["plural"] is not None:
-                    got = compiled.npgettext(entry["context"], entry["id"], entry["plural"], 2) \
-                        if entry["context"] else compiled.ngettext(entry["id"], entry["plural"], 2)
+                    got = (
+                        compiled.npgettext(entry["context"], entry["id"], entry["plural"], 2)
+                        if entry["context"]
+                        else compiled.ngettext(entry["id"], entry["plural"], 2)
+                    )
                     self.assertEqual(got, entry["strs"][1])
                 else:
-                    got = compiled.pgettext(entry["context"], entry["id"]) \
-                        if entry["context"] else compiled.gettext(entry["id"])
+                    got = (
+                        compiled.pgettext(entry["context"], entry["id"])
+                        if entry["context"]
+                        else compiled.gettext(entry["id"])
+                    )
                     self.assertEqual(got, entry["strs"][0], "run compilemessages and commit the .mo")
 
 
 # Argument positions as makemessages passes them to xgettext: (context, msgid).
 GETTEXT_CALLS = {
-    "_": (None, 0), "gettext": (None, 0), "gettext_lazy": (None, 0), "gettext_noop": (None, 0),
-    "ngettext": (None, 0), "ngettext_lazy": (None, 0),
-    "pgettext": (0, 1), "pgettext_lazy": (0, 1), "npgettext": (0, 1), "npgettext_lazy": (0, 1),
+    "_": (None, 0),
+    "gettext": (None, 0),
+    "gettext_lazy": (None, 0),
+    "gettext_noop": (None, 0),
+    "ngettext": (None, 0),
+    "ngettext_lazy": (None, 0),
+    "pgettext": (0, 1),
+    "pgettext_lazy": (0, 1),
+    "npgettext": (0, 1),
+    "npgettext_lazy": (0, 1),
 }
 # templatize() turns {% translate %} and {% blocktranslate %} into calls like these.
 TEMPLATE_CALL = re.compile(r"\b(n?p?gettext)\(((?:u'(?:[^'\\]|\\.)*'\s*,?\s*)+)")
@@ -157,7 +170,11 @@ def messages_in_template(source):
     found = set()
     for function, arguments in TEMPLATE_CALL.findall(templatize(source)):
         literals = [ast.literal_eval(literal) for literal in LITERAL.findall(arguments)]
-        found.add((literals[0], literals[1]) if function.startswith(("pgettext", "npgettext")) else (None, literals[0]))
+        found.add(
+            (literals[0], literals[1])
+            if function.startswith(("pgettext", "npgettext"))
+            else (None, literals[0])
+        )
     return found
 
 
@@ -179,9 +196,11 @@ class SourceCoverageTests(SimpleTestCase):
         self.assertEqual(messages_in_python(python), {(None, "受入可"), ("button", "決定")})
         template = (
             '{% load i18n %}{% translate "施設" %}{% translate "決定" context "button" %}'
-            '{% blocktranslate with n=count %}{{ n }}件{% endblocktranslate %}'
+            "{% blocktranslate with n=count %}{{ n }}件{% endblocktranslate %}"
         )
-        self.assertEqual(messages_in_template(template), {(None, "施設"), ("button", "決定"), (None, "%(n)s件")})
+        self.assertEqual(
+            messages_in_template(template), {(None, "施設"), ("button", "決定"), (None, "%(n)s件")}
+        )
 
     def test_every_translatable_string_in_the_source_is_in_the_po(self):
         entries = parse_po((MESSAGES / "django.po").read_text(encoding="utf-8"))
@@ -189,7 +208,9 @@ class SourceCoverageTests(SimpleTestCase):
         in_source = messages_in_source()
         self.assertGreater(len(in_source), 100)
         missing = sorted(in_source - in_po, key=str)
-        self.assertEqual(missing, [], "run makemessages -l en, translate, compilemessages and commit both files")
+        self.assertEqual(
+            missing, [], "run makemessages -l en, translate, compilemessages and commit both files"
+        )
 
 
 class LabelTests(SimpleTestCase):

@@ -4,16 +4,20 @@ import csv
 import io
 from pathlib import Path
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.base import PersonaTestCase, make_municipality, make_unit
 from tsunagu.facilities.importers import (
-    ImportFailed, decode, import_facilities, kaigo_kind_code, process_pending_imports,
+    ImportFailed,
+    decode,
+    import_facilities,
+    kaigo_kind_code,
+    process_pending_imports,
 )
 from tsunagu.facilities.models import Facility, ImportRun, Unit
 from tsunagu.network.loaders import load_reference
@@ -126,7 +130,7 @@ class ImportFileTests(PersonaTestCase):
 
     def test_bytes_that_are_no_known_encoding_get_a_japanese_message(self):
         with self.assertRaises(ValueError) as caught:
-            decode("事業所名\n".encode("utf-8") + b"\x81\xff\xfe\n")
+            decode("事業所名\n".encode() + b"\x81\xff\xfe\n")
         self.assertIn("文字コード", str(caught.exception))
         with self.assertRaises(ImportFailed):
             import_facilities(b"\xef\xbb\xbf\xff\xfe", "kaigo")
@@ -187,14 +191,26 @@ class ImportCommandTests(PersonaTestCase):
     def test_dry_run_and_errors(self):
         header, rows = hiratsuka_tokuyo()
         out = io.StringIO()
-        call_command("import_facilities", "--format", "kaigo", str(self.write(to_csv(header, rows))),
-                     "--dry-run", stdout=out)
+        call_command(
+            "import_facilities",
+            "--format",
+            "kaigo",
+            str(self.write(to_csv(header, rows))),
+            "--dry-run",
+            stdout=out,
+        )
         self.assertIn("試行", out.getvalue())
         bad = [rows[0], rows[1][:5]]
         err = io.StringIO()
         with self.assertRaisesMessage(CommandError, "取り込んでいません"):
-            call_command("import_facilities", "--format", "kaigo", str(self.write(to_csv(header, bad))),
-                         stdout=io.StringIO(), stderr=err)
+            call_command(
+                "import_facilities",
+                "--format",
+                "kaigo",
+                str(self.write(to_csv(header, bad))),
+                stdout=io.StringIO(),
+                stderr=err,
+            )
         self.assertIn("3行目", err.getvalue())
         self.assertFalse(Facility.objects.filter(source="kaigo").exists())
 
@@ -237,16 +253,26 @@ class WebImportTests(PersonaTestCase):
 
     def test_a_running_import_shows_how_far_it_got(self):
         run = ImportRun.objects.create(
-            format="iryojoho", filename="all.csv", content=b"", created_by=self.office,
-            status="running", phase="validating", processed=2000, total=8000,
+            format="iryojoho",
+            filename="all.csv",
+            content=b"",
+            created_by=self.office,
+            status="running",
+            phase="validating",
+            processed=2000,
+            total=8000,
         )
         self.login(self.office)
-        page = self.client.get(reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"})
+        page = self.client.get(
+            reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"}
+        )
         self.assertContains(page, 'value="25"')
         self.assertContains(page, "2000 / 8000 行")
         self.assertContains(page, 'hx-trigger="every 2s"')
         ImportRun.objects.filter(pk=run.pk).update(phase="writing")
-        page = self.client.get(reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"})
+        page = self.client.get(
+            reverse("facilities:import_run", args=[run.public_id]), headers={"HX-Request": "true"}
+        )
         self.assertContains(page, "書き込み中")
 
     def test_a_refused_file_lists_its_errors_by_line(self):
@@ -293,7 +319,9 @@ class WebImportTests(PersonaTestCase):
         run = ImportRun.objects.create(format="kaigo", filename="x.csv", content=b"", created_by=self.office)
         self.login(self.office)
         self.assertEqual(self.client.put(reverse("facilities:import")).status_code, 405)
-        self.assertEqual(self.client.post(reverse("facilities:import_run", args=[run.public_id])).status_code, 405)
+        self.assertEqual(
+            self.client.post(reverse("facilities:import_run", args=[run.public_id])).status_code, 405
+        )
         unknown = "00000000-0000-0000-0000-000000000000"
         self.assertEqual(self.client.get(reverse("facilities:import_run", args=[unknown])).status_code, 404)
 
@@ -304,7 +332,9 @@ class WebImportTests(PersonaTestCase):
         with CaptureQueriesContext(connection) as one_run:
             self.client.get(reverse("facilities:import"))
         for index in range(5):
-            ImportRun.objects.create(format="kaigo", filename=f"{index}.csv", content=b"", created_by=self.office)
+            ImportRun.objects.create(
+                format="kaigo", filename=f"{index}.csv", content=b"", created_by=self.office
+            )
         with self.assertNumQueries(len(one_run)):
             self.client.get(reverse("facilities:import"))
 

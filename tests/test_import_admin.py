@@ -13,12 +13,29 @@ class CatalogueAdminTests(PersonaTestCase):
         admin_user.save()
         self.login(admin_user)
         expected = CareNeed.next_free_bit()
-        response = self.client.post(reverse("admin:network_careneed_add"), {
-            "code": "cpap", "label": "CPAP", "group": "respiratory", "sort_order": "0", "active": "on",
-        })
-        self.assertEqual(response.status_code, 302, getattr(response, "context", None) and response.context["adminform"].form.errors)
+        response = self.client.post(
+            reverse("admin:network_careneed_add"),
+            {
+                "code": "cpap",
+                "label": "CPAP",
+                "group": "respiratory",
+                "sort_order": "0",
+                "active": "on",
+            },
+        )
+        self.assertEqual(
+            response.status_code,
+            302,
+            getattr(response, "context", None) and response.context["adminform"].form.errors,
+        )
         self.assertEqual(CareNeed.objects.get(code="cpap").bit, expected)
-        for name in ["network_medicalarea", "network_municipality", "network_facilitykind",
-                     "facilities_facility", "facilities_unit", "facilities_importrun"]:
+        for name in [
+            "network_medicalarea",
+            "network_municipality",
+            "network_facilitykind",
+            "facilities_facility",
+            "facilities_unit",
+            "facilities_importrun",
+        ]:
             with self.subTest(name):
                 self.assertEqual(self.client.get(reverse(f"admin:{name}_changelist")).status_code, 200)

@@ -29,7 +29,7 @@ class BadgeTests(PersonaTestCase):
     def test_the_navigation_polls_the_badge(self):
         self.login(self.receiver_nurse)
         page = self.client.get(reverse("referrals:inbox"))
-        self.assertContains(page, 'hx-get="%s"' % reverse("notifications:badge"))
+        self.assertContains(page, 'hx-get="{}"'.format(reverse("notifications:badge")))
         self.assertContains(page, "every 20s")
 
     def test_the_outsider_sees_none_of_another_facilitys_notifications(self):
@@ -57,5 +57,7 @@ class BadgeTests(PersonaTestCase):
     def test_decisions_reach_the_receivers_by_email(self):
         send(self.case, [self.care_unit], self.sender_msw)
         send_pending_emails()
-        self.assertEqual({m.to[0] for m in mail.outbox}, {self.receiver_nurse.email, self.receiver_admin.email})
+        self.assertEqual(
+            {m.to[0] for m in mail.outbox}, {self.receiver_nurse.email, self.receiver_admin.email}
+        )
         self.assertNotIn(self.outsider.email, {m.to[0] for m in mail.outbox})

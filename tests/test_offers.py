@@ -18,10 +18,14 @@ class OfferTests(PersonaTestCase):
         # The care home's unit covers 胃ろう and 看取り; the published case needs 胃ろう.
         cls.published = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"], published=True)
         cls.unpublished = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"])
-        cls.too_hard = make_case(cls.hospital, by=cls.sender_msw, needs=["peg", "ventilator_tppv"], published=True)
+        cls.too_hard = make_case(
+            cls.hospital, by=cls.sender_msw, needs=["peg", "ventilator_tppv"], published=True
+        )
         far_area = make_area(code="0101", name="南渡島", pref_code="01", pref_name="北海道")
         far = make_municipality(code="012025", name="函館市", area=far_area, pref_code="01")
-        cls.far_case = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"], published=True, municipality=far)
+        cls.far_case = make_case(
+            cls.hospital, by=cls.sender_msw, needs=["peg"], published=True, municipality=far
+        )
 
     def browse(self, user):
         self.login(user)
@@ -40,8 +44,10 @@ class OfferTests(PersonaTestCase):
     def test_offer_then_the_sender_sees_it_beside_the_answers_and_confirms_it(self):
         requested = send(self.published, [self.other_unit], self.sender_msw)[0]
         self.login(self.receiver_nurse)
-        response = self.client.post(reverse("referrals:offer", args=[self.published.ref]),
-                                    {"unit": str(self.care_unit.public_id), "message": "個室が空いています"})
+        response = self.client.post(
+            reverse("referrals:offer", args=[self.published.ref]),
+            {"unit": str(self.care_unit.public_id), "message": "個室が空いています"},
+        )
         offer = Referral.objects.get(direction="offer")
         self.assertRedirects(response, reverse("referrals:detail", args=[offer.public_id]))
         self.assertEqual((offer.status, offer.receiver, offer.batch), (S.OFFERED, self.care_home, None))
@@ -58,13 +64,17 @@ class OfferTests(PersonaTestCase):
 
     def test_the_sender_can_decline_an_offer_and_the_receiver_can_withdraw_one(self):
         self.login(self.receiver_nurse)
-        self.client.post(reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)})
+        self.client.post(
+            reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)}
+        )
         offer = Referral.objects.get(direction="offer")
         self.login(self.sender_msw)
         self.client.post(reverse("referrals:decline_offer", args=[offer.public_id]))
         self.assertEqual(Referral.objects.get(pk=offer.pk).status, S.DECLINED)
         self.login(self.receiver_nurse)
-        self.client.post(reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)})
+        self.client.post(
+            reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)}
+        )
         second = Referral.objects.get(direction="offer", status=S.OFFERED)
         self.client.post(reverse("referrals:withdraw", args=[second.public_id]))
         self.assertEqual(Referral.objects.get(pk=second.pk).status, S.WITHDRAWN)
@@ -81,20 +91,26 @@ class OfferTests(PersonaTestCase):
         self.login(self.receiver_nurse)
         for case in (self.unpublished, self.far_case):
             with self.subTest(case=case.ref):
-                response = self.client.post(reverse("referrals:offer", args=[case.ref]),
-                                            {"unit": str(self.care_unit.public_id)})
+                response = self.client.post(
+                    reverse("referrals:offer", args=[case.ref]), {"unit": str(self.care_unit.public_id)}
+                )
                 self.assertEqual(response.status_code, 404)
-        response = self.client.post(reverse("referrals:offer", args=[self.published.ref]),
-                                    {"unit": str(self.other_unit.public_id)})
+        response = self.client.post(
+            reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.other_unit.public_id)}
+        )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(Referral.objects.exists())
 
     def test_the_outsider_cannot_see_an_offer_it_is_not_part_of(self):
         self.login(self.receiver_nurse)
-        self.client.post(reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)})
+        self.client.post(
+            reverse("referrals:offer", args=[self.published.ref]), {"unit": str(self.care_unit.public_id)}
+        )
         offer = Referral.objects.get(direction="offer")
         self.login(self.outsider)
-        self.assertEqual(self.client.get(reverse("referrals:detail", args=[offer.public_id])).status_code, 404)
+        self.assertEqual(
+            self.client.get(reverse("referrals:detail", args=[offer.public_id])).status_code, 404
+        )
 
     def test_the_browse_page_queries_do_not_grow_with_the_cases(self):
         from django.db import connection

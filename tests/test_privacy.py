@@ -8,8 +8,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tsunagu.cases.privacy import (
-    ADDRESS, BIRTH_DATE, EMAIL, ID_NUMBER, NAME, PHONE, GuardedTextField, find_personal_data,
-    guarded_clean, validate_no_personal_data,
+    ADDRESS,
+    BIRTH_DATE,
+    EMAIL,
+    ID_NUMBER,
+    NAME,
+    PHONE,
+    GuardedTextField,
+    find_personal_data,
+    guarded_clean,
+    validate_no_personal_data,
 )
 
 # (text, kind, the matched text as written)

@@ -67,10 +67,12 @@ class ConcurrentConfirmationTests(TransactionTestCase):
     def test_two_confirmations_at_the_same_moment_give_one_confirmed_referral(self):
         for _ in range(ROUNDS):
             case, (first, second) = self.two_accepted()
-            post_at_once([
-                (self.msw, reverse("referrals:confirm", args=[first.public_id]), {}),
-                (self.other_msw, reverse("referrals:confirm", args=[second.public_id]), {}),
-            ])
+            post_at_once(
+                [
+                    (self.msw, reverse("referrals:confirm", args=[first.public_id]), {}),
+                    (self.other_msw, reverse("referrals:confirm", args=[second.public_id]), {}),
+                ]
+            )
             statuses = sorted(Referral.objects.filter(case=case).values_list("status", flat=True))
             self.assertEqual(statuses, [S.CONFIRMED, S.RELEASED])
             self.assertEqual(Case.objects.get(pk=case.pk).status, "matched")
@@ -84,11 +86,16 @@ class ConcurrentConfirmationTests(TransactionTestCase):
             first.transition(S.VIEWED, by=users[0])
             first.transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
             second.transition(S.VIEWED, by=users[1])
-            post_at_once([
-                (self.msw, reverse("referrals:confirm", args=[first.public_id]), {}),
-                (users[1], reverse("referrals:answer", args=[second.public_id]),
-                 {"action": "accept", "earliest_date": TOMORROW.isoformat()}),
-            ])
+            post_at_once(
+                [
+                    (self.msw, reverse("referrals:confirm", args=[first.public_id]), {}),
+                    (
+                        users[1],
+                        reverse("referrals:answer", args=[second.public_id]),
+                        {"action": "accept", "earliest_date": TOMORROW.isoformat()},
+                    ),
+                ]
+            )
             self.assertEqual(Referral.objects.get(pk=first.pk).status, S.CONFIRMED)
             # Either the acceptance came first and was released, or it came too late and was refused.
             self.assertEqual(Referral.objects.get(pk=second.pk).status, S.RELEASED)
@@ -103,10 +110,12 @@ class ConcurrentConfirmationTests(TransactionTestCase):
             referral.transition(S.VIEWED, by=user)
             referral.transition(S.ACCEPTED, by=user, earliest_date=TOMORROW)
         senders = [self.msw, self.other_msw] + [make_user(self.hospital) for _ in range(4)]
-        post_at_once([
-            (user, reverse("referrals:confirm", args=[referral.public_id]), {})
-            for user, referral in zip(senders, referrals)
-        ])
+        post_at_once(
+            [
+                (user, reverse("referrals:confirm", args=[referral.public_id]), {})
+                for user, referral in zip(senders, referrals)
+            ]
+        )
         statuses = list(Referral.objects.filter(case=case).values_list("status", flat=True))
         self.assertEqual(statuses.count(S.CONFIRMED), 1)
         self.assertEqual(statuses.count(S.RELEASED), 5)

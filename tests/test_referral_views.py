@@ -50,7 +50,9 @@ class ReceiverAnswerTests(ReferralViewTestCase):
     def test_accept_with_the_earliest_date(self):
         self.login(self.receiver_nurse)
         self.client.get(self.url("detail"))
-        response = self.client.post(self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()})
+        response = self.client.post(
+            self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()}
+        )
         self.assertRedirects(response, self.url("detail"))
         referral = Referral.objects.get(pk=self.referral.pk)
         self.assertEqual((referral.status, referral.earliest_date), (S.ACCEPTED, TOMORROW))
@@ -75,7 +77,9 @@ class ReceiverAnswerTests(ReferralViewTestCase):
     def test_a_question_with_personal_data_is_refused_with_the_reason(self):
         self.login(self.receiver_nurse)
         self.client.get(self.url("detail"))
-        response = self.client.post(self.url("answer"), {"action": "ask", "question": "山田様の件"}, follow=True)
+        response = self.client.post(
+            self.url("answer"), {"action": "ask", "question": "山田様の件"}, follow=True
+        )
         self.assertContains(response, "氏名のような呼び方")
         self.assertEqual(self.status(), S.VIEWED)
         self.assertFalse(self.referral.messages.exists())
@@ -85,13 +89,16 @@ class ReceiverAnswerTests(ReferralViewTestCase):
         self.client.get(self.url("detail"))
         self.client.post(self.url("answer"), {"action": "decline", "decline_reason": "full"})
         response = self.client.post(
-            self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()}, follow=True)
+            self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()}, follow=True
+        )
         self.assertContains(response, "「受入不可」の打診を「受入可」にはできません。")
         self.assertEqual(self.status(), S.DECLINED)
 
     def test_the_sender_cannot_answer_for_the_receiver(self):
         self.login(self.sender_msw)
-        response = self.client.post(self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()})
+        response = self.client.post(
+            self.url("answer"), {"action": "accept", "earliest_date": TOMORROW.isoformat()}
+        )
         self.assertEqual(response.status_code, 403)
         self.assertEqual(self.status(), S.SENT)
 
@@ -123,7 +130,9 @@ class SenderBoardTests(ReferralViewTestCase):
         self.assertContains(response, "回答待ち")
         self.assertContains(response, "決定")
         self.assertContains(response, 'hx-trigger="every 10s"')
-        partial = self.client.get(reverse("referrals:board", args=[self.case.ref]), headers={"HX-Request": "true"})
+        partial = self.client.get(
+            reverse("referrals:board", args=[self.case.ref]), headers={"HX-Request": "true"}
+        )
         self.assertNotContains(partial, "<html")
         self.assertContains(partial, "受入可 1")
 
@@ -170,8 +179,10 @@ class SenderBoardTests(ReferralViewTestCase):
     def test_sending_with_personal_data_in_the_message_shows_the_reason_and_sends_nothing(self):
         units = make_receivers(1)
         self.login(self.sender_msw)
-        response = self.client.post(reverse("referrals:send", args=[self.case.ref]),
-                                    {"units": [str(units[0].public_id)], "message": "佐藤さんの件", "send": "1"})
+        response = self.client.post(
+            reverse("referrals:send", args=[self.case.ref]),
+            {"units": [str(units[0].public_id)], "message": "佐藤さんの件", "send": "1"},
+        )
         self.assertContains(response, "氏名のような呼び方")
         self.assertFalse(Referral.objects.filter(unit=units[0]).exists())
 
@@ -244,10 +255,15 @@ class TenancyTests(ReferralViewTestCase):
 
     def test_wrong_methods_are_405(self):
         self.login(self.sender_msw)
-        for method, url in self.referral_urls() + self.case_urls() + [
-            ("get", reverse("referrals:inbox")), ("get", reverse("referrals:offers")),
-            ("post", reverse("referrals:offer", args=[self.case.ref])),
-        ]:
+        for method, url in (
+            self.referral_urls()
+            + self.case_urls()
+            + [
+                ("get", reverse("referrals:inbox")),
+                ("get", reverse("referrals:offers")),
+                ("post", reverse("referrals:offer", args=[self.case.ref])),
+            ]
+        ):
             wrong = "post" if method == "get" else "get"
             with self.subTest(url=url, method=wrong):
                 self.assertEqual(getattr(self.client, wrong)(url).status_code, 405)

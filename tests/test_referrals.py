@@ -68,8 +68,13 @@ class SendingTests(ReferralTestCase):
 
     def test_each_receiver_gets_its_own_referral_with_the_deadline_and_the_message(self):
         deadline = timezone.now() + timedelta(days=2)
-        referrals = send(self.case, [self.care_unit, self.other_unit], self.sender_msw,
-                         deadline=deadline, message="ご検討ください")
+        referrals = send(
+            self.case,
+            [self.care_unit, self.other_unit],
+            self.sender_msw,
+            deadline=deadline,
+            message="ご検討ください",
+        )
         self.assertEqual({r.receiver for r in referrals}, {self.care_home, self.other})
         self.assertTrue(all(r.deadline == deadline and r.status == S.SENT for r in referrals))
         self.assertEqual(Message.objects.filter(body="ご検討ください").count(), 2)
@@ -93,8 +98,13 @@ class SendingTests(ReferralTestCase):
     def test_the_database_refuses_a_second_open_referral_for_the_same_unit(self):
         referral = self.referral_to_care_home()
         with self.assertRaises(IntegrityError), transaction.atomic():
-            Referral.objects.create(case=self.case, batch=referral.batch, unit=self.care_unit,
-                                    receiver=self.care_home, deadline=referral.deadline)
+            Referral.objects.create(
+                case=self.case,
+                batch=referral.batch,
+                unit=self.care_unit,
+                receiver=self.care_home,
+                deadline=referral.deadline,
+            )
 
     def test_only_the_case_owners_staff_can_send(self):
         with self.assertRaisesMessage(Exception, "この患者登録の施設の職員だけ"):
@@ -126,7 +136,9 @@ class TransitionTableTests(ReferralTestCase):
                         continue
                     # Put the row in the starting state directly (test set-up only).
                     Referral.objects.filter(pk=referral.pk).update(
-                        status=old, direction=direction, earliest_date=TOMORROW,
+                        status=old,
+                        direction=direction,
+                        earliest_date=TOMORROW,
                         batch=referral.batch if direction == "request" else None,
                         decline_reason="full" if old == S.DECLINED and direction == "request" else "",
                     )
@@ -143,7 +155,9 @@ class TransitionTableTests(ReferralTestCase):
         referral = self.referral_to_care_home()
         for (direction, old, new), side in Referral.TRANSITIONS.items():
             Referral.objects.filter(pk=referral.pk).update(
-                status=old, direction=direction, earliest_date=TOMORROW if old == S.ACCEPTED else None,
+                status=old,
+                direction=direction,
+                earliest_date=TOMORROW if old == S.ACCEPTED else None,
                 batch=referral.batch if direction == "request" else None,
             )
             referral.refresh_from_db()
@@ -165,7 +179,9 @@ class TransitionTableTests(ReferralTestCase):
                 Case.objects.filter(pk=self.case.pk).update(published_for_offers=True)
                 self.case.refresh_from_db()
                 referral = services.make_offer(self.case, self.care_unit, by=self.receiver_nurse)
-            Referral.objects.filter(pk=referral.pk).update(status=old, earliest_date=TOMORROW if old == S.ACCEPTED else None)
+            Referral.objects.filter(pk=referral.pk).update(
+                status=old, earliest_date=TOMORROW if old == S.ACCEPTED else None
+            )
             referral.refresh_from_db()
             with self.subTest(direction=direction, old=old, new=new):
                 referral.transition(new, by=self.actor_for(side), **self.answer_for(new, direction))
@@ -240,7 +256,9 @@ class WorkerTaskTests(ReferralTestCase):
 
     def test_a_reminder_goes_out_once_some_hours_before_the_deadline(self):
         referral = self.referral_to_care_home(deadline=timezone.now() + timedelta(hours=2))
-        later = send(self.case, make_receivers(1), self.sender_msw, deadline=timezone.now() + timedelta(days=2))[0]
+        later = send(
+            self.case, make_receivers(1), self.sender_msw, deadline=timezone.now() + timedelta(days=2)
+        )[0]
         self.assertEqual(services.send_deadline_reminders(), 1)
         self.assertEqual(services.send_deadline_reminders(), 0)
         reminder = Notification.objects.get(kind="reminder")
@@ -273,7 +291,9 @@ class WorkerLoopTests(ReferralTestCase):
 
         overdue = self.referral_to_care_home()
         Referral.objects.filter(pk=overdue.pk).update(deadline=timezone.now() - timedelta(minutes=5))
-        soon = send(self.case, make_receivers(1), self.sender_msw, deadline=timezone.now() + timedelta(hours=1))[0]
+        soon = send(
+            self.case, make_receivers(1), self.sender_msw, deadline=timezone.now() + timedelta(hours=1)
+        )[0]
         nurse = make_user(soon.receiver, email="yakin@example.jp")
         done = run_once()
         self.assertEqual(done["tsunagu.referrals.services.expire_overdue_referrals"], 1)
@@ -353,7 +373,13 @@ class DeadlineTests(PersonaTestCase):
 
 class HomeCareAdmissionTests(PersonaTestCase):
     def test_a_home_care_clinic_finds_a_hospital_bed_for_today_through_the_same_loop(self):
-        ward = make_unit(self.hospital, kind_code="chiiki_houkatsu", name="地域包括ケア病棟", capabilities=["peg"], free_now=2)
+        ward = make_unit(
+            self.hospital,
+            kind_code="chiiki_houkatsu",
+            name="地域包括ケア病棟",
+            capabilities=["peg"],
+            free_now=2,
+        )
         case = make_case(self.clinic, by=self.clinic_nurse, needs=["peg"], wished_date=timezone.localdate())
         referral = send(case, [ward], self.clinic_nurse)[0]
         referral.transition(S.VIEWED, by=self.sender_msw)
@@ -375,7 +401,7 @@ class QueryCountTests(ReferralTestCase):
         self.login(self.receiver_nurse)
         self.referral_to_care_home()
         small = self.count_queries(reverse("referrals:inbox"))
-        for index in range(6):
+        for _index in range(6):
             case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
             send(case, [self.care_unit], self.sender_msw)
         self.assertEqual(self.count_queries(reverse("referrals:inbox")), small)
@@ -411,7 +437,9 @@ def make_facility_elsewhere():
     from tests.base import make_area, make_facility, make_municipality
 
     area = make_area(code="0101", name="南渡島", pref_code="01", pref_name="北海道")
-    return make_facility("函館の特養", municipality=make_municipality(code="012025", name="函館市", area=area, pref_code="01"))
+    return make_facility(
+        "函館の特養", municipality=make_municipality(code="012025", name="函館市", area=area, pref_code="01")
+    )
 
 
 class CaseProgressTests(ReferralTestCase):
@@ -427,4 +455,6 @@ class CaseProgressTests(ReferralTestCase):
         referrals[1].transition(S.DECLINED, by=users[1], decline_reason="cost")
         with self.assertNumQueries(1):
             case = with_referral_counts(Case.objects.filter(pk=self.case.pk)).get()
-        self.assertEqual((case.n_referrals, case.n_unanswered, case.n_accepted, case.n_declined), (4, 2, 1, 1))
+        self.assertEqual(
+            (case.n_referrals, case.n_unanswered, case.n_accepted, case.n_declined), (4, 2, 1, 1)
+        )

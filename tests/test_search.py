@@ -39,8 +39,9 @@ class CaseSearchTests(PersonaTestCase):
         self.assertIn("看取り に未対応", result.near_misses[0].reasons)
 
     def test_units_missing_two_needs_are_not_near_misses(self):
-        case = make_case(self.hospital, self.hiratsuka, needs=["peg", "end_of_life", "tpn"],
-                         areas=[self.area])
+        case = make_case(
+            self.hospital, self.hiratsuka, needs=["peg", "end_of_life", "tpn"], areas=[self.area]
+        )
         result = search_candidates(case, near_misses=True)
         self.assertEqual(names(result.candidates), [])
         self.assertEqual(names(result.near_misses), ["特養あおば 従来型"])
@@ -67,8 +68,13 @@ class CaseSearchTests(PersonaTestCase):
         self.assertTrue(any("7日以内に 2 床空く見込み" in reason for reason in expected.reasons))
 
     def test_care_level_must_be_accepted(self):
-        make_unit(self.other, name="重度", capabilities=["peg"], free_now=1,
-                  care_level_mask=care_level_mask(["c3", "c4", "c5"]))
+        make_unit(
+            self.other,
+            name="重度",
+            capabilities=["peg"],
+            free_now=1,
+            care_level_mask=care_level_mask(["c3", "c4", "c5"]),
+        )
         light = make_case(self.hospital, self.hiratsuka, needs=["peg"], areas=[self.area], care_level="c1")
         heavy = make_case(self.hospital, self.hiratsuka, needs=["peg"], areas=[self.area], care_level="c4")
         self.assertNotIn("老健みどり 重度", names(search_candidates(light).candidates))
@@ -94,7 +100,9 @@ class CaseSearchTests(PersonaTestCase):
 
     def test_conditional_capabilities_show_their_note_and_rank_after_plain_ones(self):
         conditional = make_unit(
-            self.other, name="夜間", free_now=1,
+            self.other,
+            name="夜間",
+            free_now=1,
             capabilities=["peg", ("suction_night", COND, "夜勤看護師がいる日のみ")],
         )
         plain = make_unit(self.other, name="通常", free_now=1, capabilities=["peg", "suction_night"])
@@ -124,8 +132,12 @@ class CaseSearchTests(PersonaTestCase):
         self.assertIn("約 0.0 km", found[0].reasons)
 
     def test_vacancy_and_cost_reasons(self):
-        make_unit(self.other, name="予算内", capabilities=["peg"], free_now=2, cost_min=120000, cost_max=150000)
-        make_unit(self.other, name="予算超過", capabilities=["peg"], free_now=2, cost_min=200000, cost_max=250000)
+        make_unit(
+            self.other, name="予算内", capabilities=["peg"], free_now=2, cost_min=120000, cost_max=150000
+        )
+        make_unit(
+            self.other, name="予算超過", capabilities=["peg"], free_now=2, cost_min=200000, cost_max=250000
+        )
         case = make_case(self.hospital, self.hiratsuka, needs=["peg"], areas=[self.area], budget=150000)
         found = {c.unit.name: c for c in search_candidates(case).candidates}
         self.assertIn("空床 2 (本日更新)", found["予算内"].reasons)
@@ -135,10 +147,19 @@ class CaseSearchTests(PersonaTestCase):
         self.assertFalse(found["予算超過"].within_budget)
 
     def test_without_wished_areas_the_whole_country_is_searched_nearest_first(self):
-        sapporo = make_municipality(code="011002", name="札幌市", area=make_area("0104", "札幌", "01", "北海道"),
-                                    lat=43.0621, lng=141.3544, pref_code="01")
-        make_unit(make_facility("札幌の老健", kind_code="roken", municipality=sapporo),
-                  capabilities=["peg"], free_now=1)
+        sapporo = make_municipality(
+            code="011002",
+            name="札幌市",
+            area=make_area("0104", "札幌", "01", "北海道"),
+            lat=43.0621,
+            lng=141.3544,
+            pref_code="01",
+        )
+        make_unit(
+            make_facility("札幌の老健", kind_code="roken", municipality=sapporo),
+            capabilities=["peg"],
+            free_now=1,
+        )
         case = make_case(self.hospital, self.hiratsuka, needs=["peg"])
         self.assertEqual(names(search_candidates(case).candidates)[-1], "札幌の老健 本体")
 
@@ -146,8 +167,14 @@ class CaseSearchTests(PersonaTestCase):
 class SearchUnitsTests(TestCase):
     def test_prefecture_scope(self):
         kanagawa = make_municipality()
-        tokyo = make_municipality(code="131016", name="千代田区", area=make_area("1301", "区中央部", "13", "東京都"),
-                                  lat=35.6940, lng=139.7536, pref_code="13")
+        tokyo = make_municipality(
+            code="131016",
+            name="千代田区",
+            area=make_area("1301", "区中央部", "13", "東京都"),
+            lat=35.6940,
+            lng=139.7536,
+            pref_code="13",
+        )
         make_placed_unit("神奈川の特養", 35.33, 139.35, municipality=kanagawa)
         make_placed_unit("東京の特養", 35.69, 139.75, municipality=tokyo)
         found = search_units(mask("peg"), prefecture="13").candidates
@@ -164,7 +191,9 @@ class SearchUnitsTests(TestCase):
         for n in range(70):
             lat, lng = rng.uniform(31, 44), rng.uniform(130, 145)
             capabilities = ["peg", "end_of_life"] if n % 3 else ["peg"]
-            unit = make_placed_unit(f"施設{n}", lat, lng, capabilities=capabilities, municipality=municipality)
+            unit = make_placed_unit(
+                f"施設{n}", lat, lng, capabilities=capabilities, municipality=municipality
+            )
             if n % 3:
                 points.append((unit.pk, lat, lng))
         origin = (35.33, 139.35)

@@ -6,7 +6,6 @@ from tests.base import PersonaTestCase, make_facility, make_unit
 from tests.search_factories import days_ago, make_case
 from tsunagu.facilities.models import UnitCapability
 
-
 # Session, user, membership, case (+ wished kinds, areas, needs), ranked units, notes,
 # and the own facility shown in the page footer.
 SEARCH_PAGE_QUERIES = 10
@@ -16,8 +15,9 @@ class CaseSearchPageTests(PersonaTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        cls.case = make_case(cls.hospital, cls.hiratsuka, needs=["peg", "end_of_life"], areas=[cls.area],
-                             budget=150000)
+        cls.case = make_case(
+            cls.hospital, cls.hiratsuka, needs=["peg", "end_of_life"], areas=[cls.area], budget=150000
+        )
         cls.url = reverse("cases:search", args=[cls.case.ref])
 
     def test_anonymous_is_sent_to_login(self):
@@ -39,8 +39,17 @@ class CaseSearchPageTests(PersonaTestCase):
         self.assertEqual(self.client.post(self.url).status_code, 405)
 
     def test_owner_sees_candidates_with_reasons_and_ticks(self):
-        make_unit(self.care_home, name="ユニット型", free_now=1, cost_min=120000, cost_max=150000,
-                  capabilities=["peg", ("end_of_life", UnitCapability.Level.CONDITIONAL, "主治医の往診が可能な場合")])
+        make_unit(
+            self.care_home,
+            name="ユニット型",
+            free_now=1,
+            cost_min=120000,
+            cost_max=150000,
+            capabilities=[
+                "peg",
+                ("end_of_life", UnitCapability.Level.CONDITIONAL, "主治医の往診が可能な場合"),
+            ],
+        )
         self.login(self.sender_msw)
         response = self.client.get(self.url)
         self.assertEqual(response.status_code, 200)
@@ -54,8 +63,13 @@ class CaseSearchPageTests(PersonaTestCase):
         self.assertNotContains(response, "老健みどり")  # misses 看取り: only with near misses
 
     def test_stale_candidates_are_marked(self):
-        make_unit(self.care_home, name="古い棟", capabilities=["peg", "end_of_life"], free_now=1,
-                  updated_at=days_ago(4))
+        make_unit(
+            self.care_home,
+            name="古い棟",
+            capabilities=["peg", "end_of_life"],
+            free_now=1,
+            updated_at=days_ago(4),
+        )
         self.login(self.sender_msw)
         response = self.client.get(self.url)
         self.assertContains(response, "更新が古い", count=1)
@@ -83,8 +97,12 @@ class CaseSearchPageTests(PersonaTestCase):
         self.assertEqual(len(response.context["result"].candidates), 1)
         facility = make_facility("大きな特養", municipality=self.hadano)
         for n in range(59):
-            make_unit(facility, name=f"棟{n}", free_now=1,
-                      capabilities=["peg", ("end_of_life", UnitCapability.Level.CONDITIONAL, "要相談")])
+            make_unit(
+                facility,
+                name=f"棟{n}",
+                free_now=1,
+                capabilities=["peg", ("end_of_life", UnitCapability.Level.CONDITIONAL, "要相談")],
+            )
         with self.assertNumQueries(SEARCH_PAGE_QUERIES):
             response = self.client.get(self.url)
         self.assertEqual(len(response.context["result"].candidates), 50)

@@ -14,7 +14,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from tests.test_tenancy_all_urls import (
-    INSIDER_OVERRIDES, NETWORK_WIDE, REGISTRY, SKIPPED_NAMESPACES, TenancyWorld, iter_patterns, path_arguments,
+    INSIDER_OVERRIDES,
+    NETWORK_WIDE,
+    REGISTRY,
+    SKIPPED_NAMESPACES,
+    TenancyWorld,
+    iter_patterns,
+    path_arguments,
 )
 
 SCRIPT = '<script>alert("tsunagu")</script><img src=x onerror=alert(1)>'
@@ -26,8 +32,14 @@ PAYLOADS = {
 }
 TEN_MB = "x" * (10 * 1024 * 1024)
 # Tables whose rows are not the product's data (sessions, lockout counters, the audit trail).
-BOOKKEEPING = {"sessions.Session", "audit.AuditEvent", "axes.AccessAttempt", "axes.AccessLog",
-               "axes.AccessFailureLog", "notifications.Notification"}
+BOOKKEEPING = {
+    "sessions.Session",
+    "audit.AuditEvent",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+    "notifications.Notification",
+}
 
 
 class FormParser(HTMLParser):
@@ -73,8 +85,11 @@ TEXT_KINDS = {"text", "textarea", "search", "email", "url", "tel", "number", "da
 
 
 def row_counts():
-    return {model._meta.label: model.objects.count() for model in apps.get_models()
-            if model._meta.managed and model._meta.label not in BOOKKEEPING}
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model._meta.managed and model._meta.label not in BOOKKEEPING
+    }
 
 
 class BadInputTests(TenancyWorld):
@@ -118,7 +133,11 @@ class BadInputTests(TenancyWorld):
         return response
 
     def base_data(self, fields):
-        return {name: value for name, (value, kind) in fields.items() if value is not None and name != "csrfmiddlewaretoken"}
+        return {
+            name: value
+            for name, (value, kind) in fields.items()
+            if value is not None and name != "csrfmiddlewaretoken"
+        }
 
     def test_hostile_text_in_every_field_of_every_form(self):
         pages = list(self.form_pages())
@@ -152,13 +171,16 @@ class BadInputTests(TenancyWorld):
             for name, value in self.base_data(fields).items():
                 raw = b"\xff\xfe\xc3\x28 \xa0\xa1" if name in text_fields else str(value).encode()
                 parts.append(
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + raw + b"\r\n"
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                    + raw
+                    + b"\r\n"
                 )
             body = b"".join(parts) + f"--{boundary}--\r\n".encode()
             self.client.force_login(user)
             with transaction.atomic():
-                response = self.client.generic("POST", action, body,
-                                               content_type=f"multipart/form-data; boundary={boundary}")
+                response = self.client.generic(
+                    "POST", action, body, content_type=f"multipart/form-data; boundary={boundary}"
+                )
                 transaction.set_rollback(True)
             with self.subTest(action=action, status=response.status_code):
                 self.assertIn(response.status_code, {200, 302, 303, 400, 409, 422})
@@ -173,8 +195,10 @@ class BadInputTests(TenancyWorld):
         data = self.base_data(parser.forms[0]["fields"])
         data["note"] = SCRIPT
         self.client.post(desk_url, data)
-        for url in [reverse("facilities:desks", args=[self.care_home.public_id]),
-                    reverse("facilities:detail", args=[self.care_home.public_id])]:
+        for url in [
+            reverse("facilities:desks", args=[self.care_home.public_id]),
+            reverse("facilities:detail", args=[self.care_home.public_id]),
+        ]:
             html = self.client.get(url).content.decode()
             self.assertNotIn("<script>alert", html)
             self.assertNotRegex(html, r"<img src=x onerror")
@@ -189,11 +213,18 @@ class ImportFileTests(TenancyWorld):
         page = self.client.get(url).content.decode()
         parser = FormParser()
         parser.feed(page)
-        data = {name: value for name, (value, kind) in parser.forms[0]["fields"].items()
-                if value is not None and kind != "file" and name != "csrfmiddlewaretoken"}
+        data = {
+            name: value
+            for name, (value, kind) in parser.forms[0]["fields"].items()
+            if value is not None and kind != "file" and name != "csrfmiddlewaretoken"
+        }
         file_field = next(name for name, (_, kind) in parser.forms[0]["fields"].items() if kind == "file")
-        for content in [b"\xff\xfe\x00\x00garbage\x80\x81", b"<script>alert(1)</script>\n" * 50,
-                        b"'; DROP TABLE facilities_facility; --\n", b""]:
+        for content in [
+            b"\xff\xfe\x00\x00garbage\x80\x81",
+            b"<script>alert(1)</script>\n" * 50,
+            b"'; DROP TABLE facilities_facility; --\n",
+            b"",
+        ]:
             upload = SimpleUploadedFile("facilities.csv", content, content_type="text/csv")
             response = self.client.post(url, {**data, file_field: upload})
             with self.subTest(content=content[:20]):
@@ -205,5 +236,9 @@ class ImportFileTests(TenancyWorld):
         after = row_counts()
         before.pop("facilities.ImportRun"), after.pop("facilities.ImportRun")
         self.assertEqual(after, before)
-        self.assertFalse(re.search("Traceback", "".join(
-            run.summary for run in apps.get_model("facilities", "ImportRun").objects.all())))
+        self.assertFalse(
+            re.search(
+                "Traceback",
+                "".join(run.summary for run in apps.get_model("facilities", "ImportRun").objects.all()),
+            )
+        )

@@ -19,13 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 class DeployCheckTests(SimpleTestCase):
     def test_check_deploy_has_no_warnings_under_production_settings(self):
         env = {
-            key: value for key, value in os.environ.items()
+            key: value
+            for key, value in os.environ.items()
             if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "OTP_REQUIRED_FOR_ADMINS", "STATIC_MANIFEST"}
         }
         env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="tsunagu.example.jp")
         result = subprocess.run(
             [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("System check identified no issues", result.stdout + result.stderr)
@@ -33,8 +38,14 @@ class DeployCheckTests(SimpleTestCase):
 
     def test_production_refuses_to_start_without_a_secret_key(self):
         env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
-        result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("SECRET_KEY must be set", result.stderr)
 
@@ -71,9 +82,12 @@ class HeaderTests(PersonaTestCase):
         """The CSP would block them in the browser; catch them here first."""
         self.login(self.receiver_admin)
         urls = [
-            reverse("facilities:directory"), reverse("facilities:vacancy"),
+            reverse("facilities:directory"),
+            reverse("facilities:vacancy"),
             reverse("facilities:detail", args=[self.care_home.public_id]),
-            reverse("accounts:account"), reverse("accounts:password_change"), reverse("accounts:otp_setup"),
+            reverse("accounts:account"),
+            reverse("accounts:password_change"),
+            reverse("accounts:otp_setup"),
         ]
         self.client.logout()
         pages = {reverse("accounts:login"): self.client.get(reverse("accounts:login"))}
@@ -106,7 +120,9 @@ class CsrfTests(PersonaTestCase):
         client.force_login(self.sender_msw)
         page = client.get(reverse("accounts:account")).content.decode()
         token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
-        response = client.post(reverse("accounts:recovery_codes"), HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+        response = client.post(
+            reverse("accounts:recovery_codes"), HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true"
+        )
         self.assertNotEqual(response.status_code, 403)
 
     def test_every_form_in_the_templates_that_posts_has_a_csrf_token(self):
@@ -121,9 +137,14 @@ class CsrfTests(PersonaTestCase):
 class RequestSizeTests(PersonaTestCase):
     def test_oversized_body_answers_a_japanese_400(self):
         self.login(self.sender_msw)
-        response = self.client.post(reverse("accounts:password_change"), {
-            "old_password": "x", "new_password1": "a" * (10 * 1024 * 1024), "new_password2": "b",
-        })
+        response = self.client.post(
+            reverse("accounts:password_change"),
+            {
+                "old_password": "x",
+                "new_password1": "a" * (10 * 1024 * 1024),
+                "new_password2": "b",
+            },
+        )
         self.assertEqual(response.status_code, 400)
         self.assertContains(response, "リクエストを処理できませんでした", status_code=400)
 

@@ -25,7 +25,6 @@ STATUSES = list(Referral.Status.values)
 DECLINE_REASONS = ["", *Referral.DeclineReason.values]
 
 
-
 class ReferralStateMachineTests(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -92,30 +91,52 @@ class ReferralStateMachineTests(TestCase):
         self.check_invariants(case)
         for _ in range(data.draw(st.integers(3, 30), label="steps")):
             before = self.snapshot(case)
-            referrals = list(Referral.objects.filter(case=case).select_related("case", "unit", "receiver")
-                             .order_by("id"))
-            kind = data.draw(st.sampled_from(["transition"] * 12 + ["withdraw_case", "expire"]), label="action")
+            referrals = list(
+                Referral.objects.filter(case=case).select_related("case", "unit", "receiver").order_by("id")
+            )
+            kind = data.draw(
+                st.sampled_from(["transition"] * 12 + ["withdraw_case", "expire"]), label="action"
+            )
             referral = data.draw(st.sampled_from(referrals), label="referral")
             if kind == "transition":
-                allowed = [new for (direction, old, new) in Referral.TRANSITIONS
-                           if direction == referral.direction and old == referral.status]
+                allowed = [
+                    new
+                    for (direction, old, new) in Referral.TRANSITIONS
+                    if direction == referral.direction and old == referral.status
+                ]
                 # Mostly steps the table allows from here, sometimes anything at all.
-                to = data.draw(st.sampled_from(allowed) if allowed and data.draw(st.integers(0, 4), label="legal") > 0
-                               else st.sampled_from(STATUSES), label="to")
+                to = data.draw(
+                    st.sampled_from(allowed)
+                    if allowed and data.draw(st.integers(0, 4), label="legal") > 0
+                    else st.sampled_from(STATUSES),
+                    label="to",
+                )
                 side = referral.side_for(to)
-                by = (self.right_actor(referral, side) if data.draw(st.integers(0, 4), label="right actor") > 0
-                      else data.draw(st.sampled_from(actors), label="actor"))
+                by = (
+                    self.right_actor(referral, side)
+                    if data.draw(st.integers(0, 4), label="right actor") > 0
+                    else data.draw(st.sampled_from(actors), label="actor")
+                )
                 # Mostly the reason the step needs (one for a declined request, none otherwise).
-                needs_reason = to == Referral.Status.DECLINED and referral.direction == Referral.Direction.REQUEST
+                needs_reason = (
+                    to == Referral.Status.DECLINED and referral.direction == Referral.Direction.REQUEST
+                )
                 if data.draw(st.integers(0, 4), label="fitting reason") > 0:
-                    reason = data.draw(st.sampled_from(DECLINE_REASONS[1:]), label="reason") if needs_reason else ""
+                    reason = (
+                        data.draw(st.sampled_from(DECLINE_REASONS[1:]), label="reason")
+                        if needs_reason
+                        else ""
+                    )
                 else:
                     reason = data.draw(st.sampled_from(DECLINE_REASONS), label="reason")
                 with_date = data.draw(st.integers(0, 4), label="date") > 0
                 old = referral.status
                 try:
                     referral.transition(
-                        to, by=by, decline_reason=reason, decline_note="満床のため" if reason == "other" else "",
+                        to,
+                        by=by,
+                        decline_reason=reason,
+                        decline_note="満床のため" if reason == "other" else "",
                         earliest_date=timezone.localdate() + timedelta(days=1) if with_date else None,
                     )
                 except TransitionRefused:

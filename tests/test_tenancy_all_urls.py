@@ -12,11 +12,11 @@ from the same URL, so the 404 comes from the tenancy check and not from a wrong 
 """
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from django.db import transaction
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.test import override_settings
@@ -52,17 +52,25 @@ class Kind:
 
 # URL argument name → object kind. A new argument name needs an entry here.
 REGISTRY = {
-    "facility_id": Kind(lambda w: w.care_home.public_id, lambda w: w.other.public_id, lambda w: w.receiver_admin),
-    "unit_id": Kind(lambda w: w.care_unit.public_id, lambda w: w.other_unit.public_id, lambda w: w.receiver_admin),
-    "desk_id": Kind(lambda w: w.foreign_desk.public_id, lambda w: w.own_desk.public_id, lambda w: w.receiver_admin),
-    "user_id": Kind(lambda w: w.receiver_nurse.public_id, lambda w: w.outsider.public_id,
-                    lambda w: w.receiver_admin),
+    "facility_id": Kind(
+        lambda w: w.care_home.public_id, lambda w: w.other.public_id, lambda w: w.receiver_admin
+    ),
+    "unit_id": Kind(
+        lambda w: w.care_unit.public_id, lambda w: w.other_unit.public_id, lambda w: w.receiver_admin
+    ),
+    "desk_id": Kind(
+        lambda w: w.foreign_desk.public_id, lambda w: w.own_desk.public_id, lambda w: w.receiver_admin
+    ),
+    "user_id": Kind(
+        lambda w: w.receiver_nurse.public_id, lambda w: w.outsider.public_id, lambda w: w.receiver_admin
+    ),
     "run_id": Kind(lambda w: w.import_run.public_id, lambda w: w.import_run.public_id, lambda w: w.office),
     # Reference codes of cases (cases:*, the referral board of a case, offers on a case).
     "ref": Kind(lambda w: w.foreign_case.ref, lambda w: w.own_case.ref, lambda w: w.sender_msw),
     # Referrals (HTML and API).
-    "public_id": Kind(lambda w: w.foreign_referral.public_id, lambda w: w.own_referral.public_id,
-                      lambda w: w.sender_msw),
+    "public_id": Kind(
+        lambda w: w.foreign_referral.public_id, lambda w: w.own_referral.public_id, lambda w: w.sender_msw
+    ),
 }
 # Where the owner of the object is someone else than the registry says.
 INSIDER_OVERRIDES = {
@@ -110,7 +118,10 @@ class TenancyWorld(PersonaTestCase):
         cls.own_unit_elsewhere = cls.care_unit
         [cls.own_referral] = send(cls.own_case, [cls.care_unit], by=cls.outsider)
         cls.import_run = ImportRun.objects.create(
-            format=Facility.Source.choices[0][0], filename="x.csv", content=b"", created_by=cls.office,
+            format=Facility.Source.choices[0][0],
+            filename="x.csv",
+            content=b"",
+            created_by=cls.office,
         )
 
 
@@ -127,8 +138,11 @@ class AllUrlsTenancyTests(TenancyWorld):
 
     def test_every_pattern_is_covered(self):
         """Fails for a new pattern whose path arguments the registry cannot fill."""
-        self.assertEqual(self.unmapped_patterns(), [],
-                         "add these URL arguments to REGISTRY in tests/test_tenancy_all_urls.py")
+        self.assertEqual(
+            self.unmapped_patterns(),
+            [],
+            "add these URL arguments to REGISTRY in tests/test_tenancy_all_urls.py",
+        )
 
     def object_patterns(self):
         for name, pattern in iter_patterns():
@@ -143,8 +157,10 @@ class AllUrlsTenancyTests(TenancyWorld):
         for choice in itertools.product([True, False], repeat=len(arguments)):
             if not any(choice):
                 continue
-            kwargs = {arg: (REGISTRY[arg].foreign if foreign else REGISTRY[arg].own)(self)
-                      for arg, foreign in zip(arguments, choice)}
+            kwargs = {
+                arg: (REGISTRY[arg].foreign if foreign else REGISTRY[arg].own)(self)
+                for arg, foreign in zip(arguments, choice)
+            }
             yield reverse(name, kwargs=kwargs), not all(choice)
 
     def ask(self, user, method, url, name):
@@ -199,9 +215,15 @@ class AllUrlsTenancyTests(TenancyWorld):
         with override_settings(ROOT_URLCONF=__name__):
             problems, _ = self.outsider_problems()
             unmapped = self.unmapped_patterns()
-        self.assertEqual({(name, user) for name, _, user, _ in problems},
-                         {("leaky_unit", "outsider"), ("leaky_unit", "other_admin"),
-                          ("forbidding_unit", "outsider"), ("forbidding_unit", "other_admin")})
+        self.assertEqual(
+            {(name, user) for name, _, user, _ in problems},
+            {
+                ("leaky_unit", "outsider"),
+                ("leaky_unit", "other_admin"),
+                ("forbidding_unit", "outsider"),
+                ("forbidding_unit", "other_admin"),
+            },
+        )
         self.assertEqual(unmapped, ["unknown_widget widgets/<uuid:widget_id>/ → ['widget_id']"])
 
     def test_the_owner_reaches_the_same_urls(self):

@@ -46,7 +46,9 @@ class VacancyPageTests(PersonaTestCase):
 
     def test_outsider_cannot_update_another_facilitys_unit(self):
         self.login(self.outsider)
-        response = self.client.post(save_url(self.care_unit), {"action": "save", "free_now": 5, "expected_7d": 0})
+        response = self.client.post(
+            save_url(self.care_unit), {"action": "save", "free_now": 5, "expected_7d": 0}
+        )
         self.assertEqual(response.status_code, 404)
         response = self.client.post(save_url(self.care_unit), {"action": "unchanged"})
         self.assertEqual(response.status_code, 404)
@@ -55,15 +57,24 @@ class VacancyPageTests(PersonaTestCase):
 
     def test_save_records_figures_who_when_and_history(self):
         self.login(self.receiver_nurse)
-        response = self.client.post(save_url(self.care_unit), {
-            "action": "save", "free_now": 4, "expected_7d": 2, "note": "月末に退所予定あり",
-        })
+        response = self.client.post(
+            save_url(self.care_unit),
+            {
+                "action": "save",
+                "free_now": 4,
+                "expected_7d": 2,
+                "note": "月末に退所予定あり",
+            },
+        )
         self.assertRedirects(response, PAGE)
         vacancy = Vacancy.objects.get(unit=self.care_unit)
-        self.assertEqual((vacancy.free_now, vacancy.expected_7d, vacancy.updated_by), (4, 2, self.receiver_nurse))
+        self.assertEqual(
+            (vacancy.free_now, vacancy.expected_7d, vacancy.updated_by), (4, 2, self.receiver_nurse)
+        )
         event = VacancyEvent.objects.get(unit=self.care_unit)
-        self.assertEqual((event.free_now, event.expected_7d, event.unchanged, event.by),
-                         (4, 2, False, self.receiver_nurse))
+        self.assertEqual(
+            (event.free_now, event.expected_7d, event.unchanged, event.by), (4, 2, False, self.receiver_nurse)
+        )
         unit = Unit.objects.get(pk=self.care_unit.pk)
         self.assertEqual((unit.search_free_now, unit.search_expected_7d), (4, 2))
 
@@ -86,42 +97,62 @@ class VacancyPageTests(PersonaTestCase):
 
     def test_more_free_beds_than_beds_is_refused_in_japanese(self):
         self.login(self.receiver_nurse)
-        response = self.client.post(save_url(self.care_unit), {"action": "save", "free_now": 81, "expected_7d": 0})
+        response = self.client.post(
+            save_url(self.care_unit), {"action": "save", "free_now": 81, "expected_7d": 0}
+        )
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "空床数(81)が病床数・定員(80)を超えています。")
-        response = self.client.post(save_url(self.care_unit), {"action": "save", "free_now": -1, "expected_7d": 0})
+        response = self.client.post(
+            save_url(self.care_unit), {"action": "save", "free_now": -1, "expected_7d": 0}
+        )
         self.assertContains(response, "0以上の数を入力してください。")
         self.assertEqual(Vacancy.objects.get(unit=self.care_unit).free_now, 2)
         self.assertFalse(VacancyEvent.objects.exists())
 
     def test_htmx_save_rerenders_only_the_card(self):
         self.login(self.receiver_nurse)
-        response = self.client.post(save_url(self.care_unit), {"action": "save", "free_now": 1, "expected_7d": 0},
-                                    headers={"HX-Request": "true"})
+        response = self.client.post(
+            save_url(self.care_unit),
+            {"action": "save", "free_now": 1, "expected_7d": 0},
+            headers={"HX-Request": "true"},
+        )
         self.assertEqual(response.status_code, 200)
         self.assertTemplateUsed(response, "facilities/_vacancy_card.html")
         self.assertTemplateNotUsed(response, "facilities/vacancy.html")
         self.assertContains(response, "保存しました。")
         self.assertContains(response, f'id="vacancy-{self.care_unit.public_id}"')
-        response = self.client.post(save_url(self.care_unit), {"action": "save", "free_now": 100, "expected_7d": 0},
-                                    headers={"HX-Request": "true"})
+        response = self.client.post(
+            save_url(self.care_unit),
+            {"action": "save", "free_now": 100, "expected_7d": 0},
+            headers={"HX-Request": "true"},
+        )
         self.assertContains(response, "を超えています")
 
     def test_by_sex_the_total_is_the_sum(self):
-        unit = make_unit(self.care_home, name="ショートステイ", kind_code="short_stay", beds=10, sex_matters=True)
+        unit = make_unit(
+            self.care_home, name="ショートステイ", kind_code="short_stay", beds=10, sex_matters=True
+        )
         self.login(self.receiver_nurse)
-        self.client.post(save_url(unit), {"action": "save", "free_male": 1, "free_female": 2, "expected_7d": 0})
+        self.client.post(
+            save_url(unit), {"action": "save", "free_male": 1, "free_female": 2, "expected_7d": 0}
+        )
         vacancy = Vacancy.objects.get(unit=unit)
         self.assertEqual((vacancy.free_now, vacancy.free_male, vacancy.free_female), (3, 1, 2))
-        response = self.client.post(save_url(unit), {"action": "save", "free_male": 6, "free_female": 6,
-                                                     "expected_7d": 0})
+        response = self.client.post(
+            save_url(unit), {"action": "save", "free_male": 6, "free_female": 6, "expected_7d": 0}
+        )
         self.assertContains(response, "空床数(12)が病床数・定員(10)を超えています。")
         response = self.client.post(save_url(unit), {"action": "save", "free_male": 1, "expected_7d": 0})
         self.assertContains(response, "男女別の空床数を入力してください。")
 
     def test_confirm_all_touches_every_active_unit(self):
-        second = make_unit(self.care_home, name="ユニット型", beds=20, free_now=0,
-                           updated_at=timezone.now() - timedelta(days=7))
+        second = make_unit(
+            self.care_home,
+            name="ユニット型",
+            beds=20,
+            free_now=0,
+            updated_at=timezone.now() - timedelta(days=7),
+        )
         make_unit(self.care_home, name="休止中", beds=10, active=False)
         self.login(self.receiver_nurse)
         response = self.client.post(CONFIRM_ALL, follow=True)

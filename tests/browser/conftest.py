@@ -26,15 +26,18 @@ import re
 from pathlib import Path
 
 import pytest
-
 from playwright.sync_api import sync_playwright
 
 from tests.base import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
@@ -101,8 +104,13 @@ def _page_factory(browser, base_url, viewport, mobile):
 
     def open_page():
         context = browser.new_context(
-            base_url=base_url, viewport=viewport, locale="ja-JP", timezone_id="Asia/Tokyo",
-            is_mobile=mobile, has_touch=mobile, device_scale_factor=2 if mobile else 1,
+            base_url=base_url,
+            viewport=viewport,
+            locale="ja-JP",
+            timezone_id="Asia/Tokyo",
+            is_mobile=mobile,
+            has_touch=mobile,
+            device_scale_factor=2 if mobile else 1,
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

@@ -25,7 +25,9 @@ def test_conditional_capability_needs_its_condition(phone_page, login, screensho
     expect(page.get_by_text("「条件付き」の場合は条件を書いてください。")).to_be_visible()
     screenshots(page, "condition-missing")
 
-    page.locator(".capability-row", has_text="喀痰吸引(夜間も)").get_by_label("条件", exact=True).fill("夜勤2名の日のみ")
+    page.locator(".capability-row", has_text="喀痰吸引(夜間も)").get_by_label("条件", exact=True).fill(
+        "夜勤2名の日のみ"
+    )
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("△ 喀痰吸引(夜間も)(夜勤2名の日のみ)")).to_be_visible()
     expect(page.get_by_text("○ 胃ろう・腸ろう")).to_be_visible()

@@ -8,7 +8,9 @@ from tests.base import make_facility, make_municipality, make_unit, make_user
 def test_msw_filters_the_directory_and_sorts_by_distance(desktop_page, login, screenshots):
     hiratsuka = make_municipality()
     hadano = make_municipality(code="142115", name="秦野市", lat=35.3747, lng=139.2203)
-    hospital = make_facility("平塚中央病院", kind_code="acute", municipality=hiratsuka, kana="ヒラツカチュウオウ")
+    hospital = make_facility(
+        "平塚中央病院", kind_code="acute", municipality=hiratsuka, kana="ヒラツカチュウオウ"
+    )
     aoba = make_facility("特養あおば", municipality=hadano, kana="アオバ")
     midori = make_facility("老健みどり", kind_code="roken", municipality=hiratsuka, kana="ミドリ")
     make_unit(aoba, name="従来型", beds=80, capabilities=["peg", "end_of_life"], free_now=2)

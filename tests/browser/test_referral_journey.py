@@ -58,7 +58,11 @@ def build_network():
     make_unit(hospital, kind_code="acute", name="急性期病棟", capabilities=["peg"], free_now=0)
     msw = make_user(hospital, username="msw", display_name="湘南 花子")
     homes = []
-    for name, username, km in (("特養あおば", "aoba", 0.01), ("特養さくら", "sakura", 0.02), ("特養みなと", "minato", 0.03)):
+    for name, username, km in (
+        ("特養あおば", "aoba", 0.01),
+        ("特養さくら", "sakura", 0.02),
+        ("特養みなと", "minato", 0.03),
+    ):
         home = make_facility(name, kind_code="tokuyo", municipality=hiratsuka, lat=hiratsuka.lat + km)
         make_unit(home, name="従来型", capabilities=["peg", "end_of_life"], free_now=2)
         homes.append((home, make_user(home, username=username)))
@@ -99,9 +103,12 @@ def test_msw_sends_one_request_two_answer_she_confirms_and_the_third_is_released
     me.click(page.get_by_role("button", name="依頼を送信"))
     expect(page.get_by_text("3件の依頼先に送信しました。")).to_be_visible()
     screenshots(page, "msw-board-sent")
-    counts = {"clicks": me.clicks, "keystrokes": me.keystrokes,
-              "keystrokes_without_login": me.keystrokes - len("msw") - len(PASSWORD),
-              "receivers": 3}
+    counts = {
+        "clicks": me.clicks,
+        "keystrokes": me.keystrokes,
+        "keystrokes_without_login": me.keystrokes - len("msw") - len(PASSWORD),
+        "receivers": 3,
+    }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
     print(f"MSW from login to sent request: {counts}")

@@ -17,16 +17,25 @@ pytestmark = pytest.mark.browser
 def watch_csp(page):
     """Every CSP violation or script error the page reports."""
     problems = []
-    page.on("console", lambda message: problems.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
     return problems
 
 
 def test_admin_sets_up_two_factor_on_a_phone_and_htmx_works_under_the_csp(
-        phone_page, login, screenshots, settings):
+    phone_page, login, screenshots, settings
+):
     settings.OTP_REQUIRED_FOR_ADMINS = True
     hadano = make_municipality(code="142115", name="秦野市", lat=35.3747, lng=139.2203)
     care_home = make_facility("特養あおば", kind_code="tokuyo", municipality=hadano)

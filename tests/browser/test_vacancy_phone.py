@@ -12,10 +12,18 @@ from tsunagu.facilities.models import Vacancy, VacancyEvent
 def build_care_home():
     hadano = make_municipality(code="142115", name="秦野市", lat=35.3747, lng=139.2203)
     care_home = make_facility("特養あおば", kind_code="tokuyo", municipality=hadano, kana="トクヨウアオバ")
-    main = make_unit(care_home, name="従来型", beds=80, capabilities=["peg", "end_of_life"], free_now=2,
-                     expected_7d=0)
-    short = make_unit(care_home, name="ショートステイ", kind_code="short_stay", beds=10, sex_matters=True,
-                      free_now=0, updated_at=timezone.now() - timedelta(days=4))
+    main = make_unit(
+        care_home, name="従来型", beds=80, capabilities=["peg", "end_of_life"], free_now=2, expected_7d=0
+    )
+    short = make_unit(
+        care_home,
+        name="ショートステイ",
+        kind_code="short_stay",
+        beds=10,
+        sex_matters=True,
+        free_now=0,
+        updated_at=timezone.now() - timedelta(days=4),
+    )
     worker = make_user(care_home, username="carehome", display_name="青葉 介護主任")
     return care_home, main, short, worker
 

@@ -12,12 +12,29 @@ class MembershipInline(admin.StackedInline):
 @admin.register(User)
 class TsunaguUserAdmin(UserAdmin):
     inlines = [MembershipInline]
-    list_display = ["username", "display_name", "is_office", "must_change_password", "last_login", "is_active"]
+    list_display = [
+        "username",
+        "display_name",
+        "is_office",
+        "must_change_password",
+        "last_login",
+        "is_active",
+    ]
     list_filter = ["is_office", "is_active", "must_change_password"]
     search_fields = ["username", "display_name", "email"]
     fieldsets = UserAdmin.fieldsets + (
-        ("つなぐ", {"fields": ["display_name", "is_office", "wants_email", "must_change_password",
-                             "password_changed_at"]}),
+        (
+            "つなぐ",
+            {
+                "fields": [
+                    "display_name",
+                    "is_office",
+                    "wants_email",
+                    "must_change_password",
+                    "password_changed_at",
+                ]
+            },
+        ),
     )
     readonly_fields = ["password_changed_at", "last_login", "date_joined"]
 

@@ -5,9 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=_("確認コード"), max_length=16, strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                      "autofocus": True}),
+        label=_("確認コード"),
+        max_length=16,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
         help_text=_("認証アプリに表示される6桁の数字、または回復コード"),
     )
 

@@ -66,9 +66,7 @@ class Membership(models.Model):
         FACILITY_ADMIN = "facility_admin", _("施設管理者")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.CASCADE, related_name="memberships"
-    )
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("役割"), max_length=20, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -29,7 +29,7 @@ def pending_totp(user) -> TOTPDevice:
 def secret_for_display(device) -> str:
     """The key in base32, in groups of four, for typing into an app by hand."""
     secret = b32encode(device.bin_key).decode("ascii").rstrip("=")
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def qr_data_uri(device) -> str:

@@ -31,16 +31,22 @@ class GuidelinePasswordValidator:
         required = self.required_length(user)
         if len(password) < required:
             if required == self.min_length:
-                errors.append(ValidationError(
-                    _("パスワードは%(min)d文字以上にしてください(二要素認証を設定すると%(short)d文字以上で使えます)。")
-                    % {"min": required, "short": self.min_length_with_second_factor},
-                    code="password_too_short",
-                ))
+                errors.append(
+                    ValidationError(
+                        _(
+                            "パスワードは%(min)d文字以上にしてください(二要素認証を設定すると%(short)d文字以上で使えます)。"
+                        )
+                        % {"min": required, "short": self.min_length_with_second_factor},
+                        code="password_too_short",
+                    )
+                )
             else:
-                errors.append(ValidationError(
-                    _("パスワードは%(min)d文字以上にしてください。") % {"min": required},
-                    code="password_too_short",
-                ))
+                errors.append(
+                    ValidationError(
+                        _("パスワードは%(min)d文字以上にしてください。") % {"min": required},
+                        code="password_too_short",
+                    )
+                )
         missing = []
         if not re.search(r"[A-Za-z]", password):
             missing.append(_("英字"))
@@ -49,11 +55,15 @@ class GuidelinePasswordValidator:
         if not re.search(r"[^A-Za-z0-9]", password):
             missing.append(_("記号"))
         if missing:
-            errors.append(ValidationError(
-                _("パスワードには英字・数字・記号をそれぞれ1文字以上含めてください(足りないもの: %(missing)s)。")
-                % {"missing": "、".join(missing)},
-                code="password_classes",
-            ))
+            errors.append(
+                ValidationError(
+                    _(
+                        "パスワードには英字・数字・記号をそれぞれ1文字以上含めてください(足りないもの: %(missing)s)。"
+                    )
+                    % {"missing": "、".join(missing)},
+                    code="password_classes",
+                )
+            )
         if errors:
             raise ValidationError(errors)
 

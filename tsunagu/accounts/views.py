@@ -34,12 +34,16 @@ login_view = login_not_required(auth_views.LoginView.as_view(redirect_authentica
 @require_http_methods(["GET"])
 def account(request):
     user = request.user
-    return render(request, "accounts/account.html", {
-        "has_second_factor": security.has_second_factor(user),
-        "codes_left": security.recovery_codes_left(user),
-        "second_factor_required": user.needs_second_factor,
-        "idle_minutes": settings.SESSION_IDLE_MINUTES,
-    })
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "has_second_factor": security.has_second_factor(user),
+            "codes_left": security.recovery_codes_left(user),
+            "second_factor_required": user.needs_second_factor,
+            "idle_minutes": settings.SESSION_IDLE_MINUTES,
+        },
+    )
 
 
 @sensitive_post_parameters()
@@ -57,9 +61,15 @@ def password_change(request):
         record(request, Action.PASSWORD_CHANGE, user=user)
         messages.success(request, _("パスワードを変更しました。"))
         return redirect(_next_url(request, "accounts:account"))
-    return render(request, "accounts/password_change.html", {
-        "form": form, "forced": user.must_change_password, "next": _next_url(request, ""),
-    })
+    return render(
+        request,
+        "accounts/password_change.html",
+        {
+            "form": form,
+            "forced": user.must_change_password,
+            "next": _next_url(request, ""),
+        },
+    )
 
 
 @require_POST
@@ -88,15 +98,28 @@ def otp_setup(request):
             security.mark_second_factor_done(request)
             record(request, Action.OTP_SETUP, user=user)
             record(request, Action.OTP_RECOVERY_CODES, user=user)
-            return render(request, "accounts/recovery_codes.html", {
-                "codes": codes, "just_set_up": True, "next": _next_url(request, ""),
-            })
+            return render(
+                request,
+                "accounts/recovery_codes.html",
+                {
+                    "codes": codes,
+                    "just_set_up": True,
+                    "next": _next_url(request, ""),
+                },
+            )
         record(request, Action.OTP_FAILED, user=user, detail={"step": "setup"})
         form.add_error("token", _("確認コードが正しくありません。アプリの時刻設定も確かめてください。"))
-    return render(request, "accounts/otp_setup.html", {
-        "form": form, "qr": security.qr_data_uri(device), "secret": security.secret_for_display(device),
-        "replacing": security.has_second_factor(user), "next": _next_url(request, ""),
-    })
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "qr": security.qr_data_uri(device),
+            "secret": security.secret_for_display(device),
+            "replacing": security.has_second_factor(user),
+            "next": _next_url(request, ""),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,8 +136,11 @@ def otp_verify(request):
             used_recovery = device.__class__.__name__ == "StaticDevice"
             record(request, Action.OTP_VERIFY, user=user, detail={"recovery_code": used_recovery})
             if used_recovery:
-                messages.warning(request, _("回復コードを使いました。残り%(n)d個です。") % {
-                    "n": security.recovery_codes_left(user)})
+                messages.warning(
+                    request,
+                    _("回復コードを使いました。残り%(n)d個です。")
+                    % {"n": security.recovery_codes_left(user)},
+                )
             return redirect(_next_url(request))
         record(request, Action.OTP_FAILED, user=user, detail={"step": "verify"})
         form.add_error("token", _("確認コードが正しくありません。"))
@@ -151,7 +177,12 @@ def otp_disable(request):
 
 def lockout_response(request, original_response=None, credentials=None):
     """The page django-axes shows instead of the login form while a user name is locked."""
-    return render(request, "accounts/lockout.html", {
-        "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
-    }, status=429)
+    return render(
+        request,
+        "accounts/lockout.html",
+        {
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+        },
+        status=429,
+    )

@@ -14,7 +14,10 @@ from tsunagu.accounts.access import member_facility
 from tsunagu.cases.search import Candidate, SearchCriteria, search_candidates, search_units
 
 api = NinjaAPI(
-    title="Tsunagu API", version="1", urls_namespace="api-v1", auth=SessionAuth(),
+    title="Tsunagu API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=SessionAuth(),
     description="つなぐの JSON API。ログイン中のセッションで認証します。",
 )
 
@@ -87,15 +90,22 @@ def candidate_out(candidate: Candidate) -> dict:
     unit = candidate.unit
     facility = unit.facility
     return {
-        "unit_id": unit.public_id, "unit_name": unit.name,
-        "facility_id": facility.public_id, "facility_name": facility.name,
-        "kind": unit.kind_code, "kind_name": unit.kind_name,
+        "unit_id": unit.public_id,
+        "unit_name": unit.name,
+        "facility_id": facility.public_id,
+        "facility_name": facility.name,
+        "kind": unit.kind_code,
+        "kind_name": unit.kind_name,
         "municipality": facility.municipality_name,
         "area": unit.area_code,
         "distance_km": round(candidate.distance_km, 1) if candidate.distance_km is not None else None,
-        "free_now": candidate.free_now, "expected_7d": candidate.expected_7d,
-        "vacancy_updated_at": candidate.vacancy_at, "stale": candidate.is_stale,
-        "cost_min": unit.cost_min, "cost_max": unit.cost_max, "within_budget": candidate.within_budget,
+        "free_now": candidate.free_now,
+        "expected_7d": candidate.expected_7d,
+        "vacancy_updated_at": candidate.vacancy_at,
+        "stale": candidate.is_stale,
+        "cost_min": unit.cost_min,
+        "cost_max": unit.cost_max,
+        "within_budget": candidate.within_budget,
         "accepted": [{"code": n.code, "label": n.label} for n in candidate.accepted],
         "conditional": [
             {"code": n.code, "label": n.label, "note": note} for n, note in candidate.conditional
@@ -127,26 +137,42 @@ def search(request, params: Query[SearchParams]):
     else:
         try:
             criteria = SearchCriteria.from_codes(
-                needs=_codes(params.needs), kinds=_codes(params.kinds), areas=_codes(params.area),
-                prefecture=params.pref, nationwide=params.nationwide, origin=params.origin,
-                care_level=params.care_level, budget=params.budget,
+                needs=_codes(params.needs),
+                kinds=_codes(params.kinds),
+                areas=_codes(params.area),
+                prefecture=params.pref,
+                nationwide=params.nationwide,
+                origin=params.origin,
+                care_level=params.care_level,
+                budget=params.budget,
             )
         except ValueError as error:
             raise HttpError(400, str(error)) from error
         result = search_units(
-            criteria.required_mask, kinds=criteria.kinds, areas=criteria.areas,
-            prefecture=criteria.prefecture, care_level=criteria.care_level, origin=criteria.origin,
-            budget=criteria.budget, limit=params.limit, near_misses=params.near_misses,
-            order=params.order, catalogue=criteria.needs,
+            criteria.required_mask,
+            kinds=criteria.kinds,
+            areas=criteria.areas,
+            prefecture=criteria.prefecture,
+            care_level=criteria.care_level,
+            origin=criteria.origin,
+            budget=criteria.budget,
+            limit=params.limit,
+            near_misses=params.near_misses,
+            order=params.order,
+            catalogue=criteria.needs,
         )
         scope = criteria.scope
     # Built here to the SearchOut shape (the tests hold it to it) and sent as it is: validating
     # 50 results through pydantic again would cost more than the whole search.
-    return JsonResponse({
-        "scope": scope, "count": len(result.candidates),
-        "candidates": [candidate_out(c) for c in result.candidates],
-        "near_misses": [candidate_out(c) for c in result.near_misses],
-    }, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {
+            "scope": scope,
+            "count": len(result.candidates),
+            "candidates": [candidate_out(c) for c in result.candidates],
+            "near_misses": [candidate_out(c) for c in result.near_misses],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _own_case_or_404(user, ref):

@@ -57,8 +57,10 @@ def triggers_installed(connection) -> bool:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'audit_auditevent_no_%'")
         elif connection.vendor == "sqlite":
-            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-                           "AND name LIKE 'audit_auditevent_no_%'")
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'audit_auditevent_no_%'"
+            )
         else:
             return False
         return cursor.fetchone()[0] > 0
@@ -67,8 +69,11 @@ def triggers_installed(connection) -> bool:
 @contextmanager
 def triggers_lifted(connection):
     """Only for emptying the whole database (manage.py flush); restored afterwards."""
-    installed = connection.introspection.table_names() and "audit_auditevent" in (
-        connection.introspection.table_names()) and triggers_installed(connection)
+    installed = (
+        connection.introspection.table_names()
+        and "audit_auditevent" in (connection.introspection.table_names())
+        and triggers_installed(connection)
+    )
     if installed:
         drop_triggers(connection)
     try:

@@ -7,8 +7,9 @@ from tsunagu.audit.models import AuditEvent
 class AuditSearchForm(forms.Form):
     username = forms.CharField(label=_("利用者"), max_length=150, required=False)
     facility = forms.CharField(label=_("施設名"), max_length=200, required=False)
-    action = forms.ChoiceField(label=_("操作"), required=False,
-                               choices=[("", _("すべて"))] + list(AuditEvent.Action.choices))
+    action = forms.ChoiceField(
+        label=_("操作"), required=False, choices=[("", _("すべて"))] + list(AuditEvent.Action.choices)
+    )
     object_ref = forms.CharField(label=_("対象(参照番号・ID)"), max_length=100, required=False)
     since = forms.DateField(label=_("開始日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -46,14 +46,22 @@ class AuditEvent(models.Model):
     # DO_NOTHING without a database constraint: deleting a user or facility must not rewrite
     # the trail (the trigger would refuse it anyway); the ids and snapshots stay as recorded.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # Snapshots keep the record readable after a user or facility is renamed or removed.
     username = models.CharField(_("利用者"), max_length=150, blank=True)
     facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.DO_NOTHING, db_constraint=False,
-        null=True, blank=True, related_name="+",
+        "facilities.Facility",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     facility_name = models.CharField(_("施設"), max_length=200, blank=True)
     action = models.CharField(_("操作"), max_length=30, choices=Action.choices)

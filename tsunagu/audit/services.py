@@ -24,8 +24,9 @@ def object_reference(obj) -> tuple[str, str]:
     return object_type, ""
 
 
-def record(request, action, obj=None, *, user=None, facility=None, detail=None, object_type="",
-           object_ref=""):
+def record(
+    request, action, obj=None, *, user=None, facility=None, detail=None, object_type="", object_ref=""
+):
     """Append one audit event.
 
     request may be None (worker, commands). user defaults to the request's user, facility to

@@ -43,15 +43,27 @@ def _rows(events):
     # A byte-order mark first, so that Excel opens the UTF-8 file with the right characters.
     yield "\ufeff"
     writer = csv.writer(_Echo())
-    yield writer.writerow(["日時", "利用者", "施設", "操作", "対象の種類", "対象", "IPアドレス", "ブラウザ", "詳細"])
+    yield writer.writerow(
+        ["日時", "利用者", "施設", "操作", "対象の種類", "対象", "IPアドレス", "ブラウザ", "詳細"]
+    )
     labels = dict(AuditEvent.Action.choices)
     for event in events.iterator(chunk_size=2000):
-        yield writer.writerow([timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S")] + [
-            _csv_safe(value) for value in (
-                event.username, event.facility_name, str(labels.get(event.action, event.action)),
-                event.object_type, event.object_ref, event.ip or "", event.user_agent, event.detail,
-            )
-        ])
+        yield writer.writerow(
+            [timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S")]
+            + [
+                _csv_safe(value)
+                for value in (
+                    event.username,
+                    event.facility_name,
+                    str(labels.get(event.action, event.action)),
+                    event.object_type,
+                    event.object_ref,
+                    event.ip or "",
+                    event.user_agent,
+                    event.detail,
+                )
+            ]
+        )
 
 
 def _csv_safe(value):
@@ -64,8 +76,12 @@ def _csv_safe(value):
 @require_http_methods(["GET"])
 def export(request):
     form, events = _search(request)
-    record(request, Action.EXPORT, object_type="auditevent",
-           detail={key: value for key, value in request.GET.items() if value})
+    record(
+        request,
+        Action.EXPORT,
+        object_type="auditevent",
+        detail={key: value for key, value in request.GET.items() if value},
+    )
     response = StreamingHttpResponse(_rows(events), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -17,12 +17,32 @@ class CaseNeedInline(admin.TabularInline):
 class CaseAdmin(admin.ModelAdmin):
     """Read-mostly: cases are written through the product's forms, which keep the needs in step."""
 
-    list_display = ["ref", "owner", "age_band", "sex", "municipality", "condition_category", "status", "created_at"]
+    list_display = [
+        "ref",
+        "owner",
+        "age_band",
+        "sex",
+        "municipality",
+        "condition_category",
+        "status",
+        "created_at",
+    ]
     list_filter = ["status", "condition_category", "published_for_offers"]
     search_fields = ["ref", "owner__name"]
     list_select_related = ["owner", "municipality"]
-    readonly_fields = ["ref", "public_id", "owner", "created_by", "created_at", "updated_at",
-                       "status", "outcome", "closed_at", "closed_by", "required_mask"]
+    readonly_fields = [
+        "ref",
+        "public_id",
+        "owner",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "status",
+        "outcome",
+        "closed_at",
+        "closed_by",
+        "required_mask",
+    ]
     raw_id_fields = ["municipality"]
     inlines = [CaseNeedInline]
 

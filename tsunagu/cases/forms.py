@@ -17,28 +17,47 @@ class CaseForm(forms.ModelForm):
     """Everything about an anonymous case on one page."""
 
     needs = forms.ModelMultipleChoiceField(
-        label=_("必要な医療処置・状態"), required=False, queryset=CareNeed.objects.none(),
+        label=_("必要な医療処置・状態"),
+        required=False,
+        queryset=CareNeed.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
     night = forms.ModelMultipleChoiceField(
-        label=_("夜間も必要"), required=False, queryset=CareNeed.objects.none(),
+        label=_("夜間も必要"),
+        required=False,
+        queryset=CareNeed.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Case
         fields = [
-            "age_band", "sex", "municipality", "condition_category", "care_level",
-            "dementia_level", "mobility_level", "medical_class", "adl_class",
-            "wished_kinds", "wished_areas", "wished_date", "budget_monthly",
-            "no_guarantor", "welfare", "published_for_offers", "summary",
+            "age_band",
+            "sex",
+            "municipality",
+            "condition_category",
+            "care_level",
+            "dementia_level",
+            "mobility_level",
+            "medical_class",
+            "adl_class",
+            "wished_kinds",
+            "wished_areas",
+            "wished_date",
+            "budget_monthly",
+            "no_guarantor",
+            "welfare",
+            "published_for_offers",
+            "summary",
         ]
         widgets = {
             "sex": forms.RadioSelect,
             "wished_kinds": forms.CheckboxSelectMultiple,
             "wished_areas": forms.CheckboxSelectMultiple,
             "wished_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "budget_monthly": forms.NumberInput(attrs={"step": 1000, "min": 0, "placeholder": "150000", "inputmode": "numeric"}),
+            "budget_monthly": forms.NumberInput(
+                attrs={"step": 1000, "min": 0, "placeholder": "150000", "inputmode": "numeric"}
+            ),
             "summary": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -50,9 +69,7 @@ class CaseForm(forms.ModelForm):
         self.catalogue = catalogue
         selectable = [n for n in catalogue if n.code not in _HIDDEN_NEED_CODES]
         self.fields["needs"].queryset = CareNeed.objects.filter(pk__in=[n.pk for n in selectable])
-        self.night_capable_ids = {
-            n.pk for n in selectable if n.at_night_matters or n.code in NIGHT_VARIANTS
-        }
+        self.night_capable_ids = {n.pk for n in selectable if n.at_night_matters or n.code in NIGHT_VARIANTS}
         self.fields["night"].queryset = CareNeed.objects.filter(pk__in=self.night_capable_ids)
 
         # Municipalities of the sender's prefecture; a case elsewhere is rare and the office can help.
@@ -149,8 +166,13 @@ class CloseCaseForm(forms.Form):
     """End a case and record what became of the patient."""
 
     outcome = forms.ChoiceField(
-        label=_("結果"), choices=Case.Outcome.choices, widget=forms.RadioSelect,
+        label=_("結果"),
+        choices=Case.Outcome.choices,
+        widget=forms.RadioSelect,
     )
     note = GuardedTextField(
-        label=_("補足(任意)"), required=False, max_length=OUTCOME_NOTE_MAX_LENGTH, rows=2,
+        label=_("補足(任意)"),
+        required=False,
+        max_length=OUTCOME_NOTE_MAX_LENGTH,
+        rows=2,
     )

@@ -154,7 +154,8 @@ class CaseQuerySet(models.QuerySet):
 
         addressed = Referral.objects.filter(receiver=facility).values("case_id")
         published = Case.objects.filter(
-            status=Case.Status.OPEN, published_for_offers=True,
+            status=Case.Status.OPEN,
+            published_for_offers=True,
             municipality__area__municipalities=facility.municipality_id,
         ).values("pk")
         return Q(owner=facility) | Q(pk__in=addressed) | Q(pk__in=published)
@@ -220,8 +221,12 @@ class Case(models.Model):
         "facilities.Facility", verbose_name=_("登録施設"), on_delete=models.PROTECT, related_name="cases"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登録者"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登録者"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("登録日時"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
@@ -253,25 +258,34 @@ class Case(models.Model):
     no_guarantor = models.BooleanField(_("身寄りなし・身元保証人なし"), default=False)
     welfare = models.BooleanField(_("生活保護"), default=False)
     summary = models.TextField(
-        _("経過・補足"), max_length=SUMMARY_MAX_LENGTH, blank=True,
+        _("経過・補足"),
+        max_length=SUMMARY_MAX_LENGTH,
+        blank=True,
         validators=[validate_no_personal_data],
         help_text=_("氏名・生年月日・住所・電話番号・患者IDなど、個人を特定できる情報は書かないでください。"),
     )
     published_for_offers = models.BooleanField(
-        _("受入れ打診を受け付ける"), default=False,
+        _("受入れ打診を受け付ける"),
+        default=False,
         help_text=_("空床のある施設が、この患者(匿名)を見て受入れを申し出られるようにします。"),
     )
 
     status = models.CharField(_("状態"), max_length=8, choices=Status.choices, default=Status.OPEN)
     outcome = models.CharField(_("結果"), max_length=12, choices=Outcome.choices, blank=True)
     outcome_note = models.CharField(
-        _("結果の補足"), max_length=OUTCOME_NOTE_MAX_LENGTH, blank=True,
+        _("結果の補足"),
+        max_length=OUTCOME_NOTE_MAX_LENGTH,
+        blank=True,
         validators=[validate_no_personal_data],
     )
     closed_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("終了した人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("終了した人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     # Derived from the case's CaseNeed rows by refresh_required_mask(); the search
@@ -290,15 +304,14 @@ class Case(models.Model):
                 | (~Q(status="closed") & Q(outcome="") & Q(closed_at__isnull=True)),
                 name="case_outcome_iff_closed",
             ),
-            models.CheckConstraint(
-                condition=Q(age_band__lte=AGE_BAND_TOP), name="case_age_band_in_range"
-            ),
+            models.CheckConstraint(condition=Q(age_band__lte=AGE_BAND_TOP), name="case_age_band_in_range"),
         ]
         indexes = [
             models.Index(fields=["owner", "status", "-created_at"], name="case_owner_status"),
             models.Index(fields=["status", "municipality"], name="case_status_municipality"),
             models.Index(
-                fields=["municipality"], condition=Q(status="open", published_for_offers=True),
+                fields=["municipality"],
+                condition=Q(status="open", published_for_offers=True),
                 name="case_open_published",
             ),
         ]
@@ -340,8 +353,11 @@ class Case(models.Model):
         with transaction.atomic():
             self.needs.all().delete()
             CaseNeed.objects.bulk_create(
-                [CaseNeed(case=self, need=catalogue[code], at_night=night)
-                 for code, night in wanted.items() if code in catalogue]
+                [
+                    CaseNeed(case=self, need=catalogue[code], at_night=night)
+                    for code, night in wanted.items()
+                    if code in catalogue
+                ]
             )
             self.refresh_required_mask()
 

@@ -41,17 +41,23 @@ KINDS = {
     PHONE: (
         gettext_lazy("電話・FAX番号"),
         gettext_lazy("電話番号のような数字"),
-        gettext_lazy("電話・FAX番号は本人や家族に直接つながります。連絡先は各施設の窓口情報を使ってください。"),
+        gettext_lazy(
+            "電話・FAX番号は本人や家族に直接つながります。連絡先は各施設の窓口情報を使ってください。"
+        ),
     ),
     BIRTH_DATE: (
         gettext_lazy("生年月日"),
         gettext_lazy("生年月日のような日付"),
-        gettext_lazy("生年月日は年代(5歳刻み)で登録してください。古い出来事は「昭和60年頃」のように年までにしてください。"),
+        gettext_lazy(
+            "生年月日は年代(5歳刻み)で登録してください。古い出来事は「昭和60年頃」のように年までにしてください。"
+        ),
     ),
     ID_NUMBER: (
         gettext_lazy("保険証・患者番号"),
         gettext_lazy("保険証番号や患者IDのような番号"),
-        gettext_lazy("被保険者番号・患者ID・カルテ番号は登録できません。施設内の照合にはこの登録の患者番号(C-…)を使ってください。"),
+        gettext_lazy(
+            "被保険者番号・患者ID・カルテ番号は登録できません。施設内の照合にはこの登録の患者番号(C-…)を使ってください。"
+        ),
     ),
     ADDRESS: (
         gettext_lazy("住所"),
@@ -61,7 +67,9 @@ KINDS = {
     NAME: (
         gettext_lazy("氏名"),
         gettext_lazy("氏名のような呼び方"),
-        gettext_lazy("患者さんやご家族の名前は書かないでください(「長女」「キーパーソン」などの続柄・役割は書けます)。"),
+        gettext_lazy(
+            "患者さんやご家族の名前は書かないでください(「長女」「キーパーソン」などの続柄・役割は書けます)。"
+        ),
     ),
 }
 
@@ -89,7 +97,9 @@ class Finding:
     def message(self) -> str:
         """The sentence shown on the form."""
         return _("%(what)s『%(text)s』が含まれています。個人を特定できる情報は登録できません。%(reason)s") % {
-            "what": KINDS[self.kind][1], "text": self.text, "reason": self.reason,
+            "what": KINDS[self.kind][1],
+            "text": self.text,
+            "reason": self.reason,
         }
 
 
@@ -137,23 +147,44 @@ _PHONE_CUE_RE = re.compile(
 )
 
 _ERAS = {
-    "明治": 1867, "明": 1867, "M": 1867,
-    "大正": 1911, "大": 1911, "T": 1911,
-    "昭和": 1925, "昭": 1925, "S": 1925,
-    "平成": 1988, "平": 1988, "H": 1988,
-    "令和": 2018, "令": 2018, "R": 2018,
+    "明治": 1867,
+    "明": 1867,
+    "M": 1867,
+    "大正": 1911,
+    "大": 1911,
+    "T": 1911,
+    "昭和": 1925,
+    "昭": 1925,
+    "S": 1925,
+    "平成": 1988,
+    "平": 1988,
+    "H": 1988,
+    "令和": 2018,
+    "令": 2018,
+    "R": 2018,
 }
 _ERA_ALT = "明治|大正|昭和|平成|令和|明|大|昭|平|令|(?<![A-Za-z])[MTSHR]"
 _YMD_SEP = r"\s*[年/.\-]\s*"
 _MD_SEP = r"\s*[月/.\-]\s*"
 _DATE_RE = re.compile(
-    r"(?:(?P<era>" + _ERA_ALT + r")\s*(?P<eyear>\d{1,2}|元)|" + _NOT_DIGIT_BEFORE + r"(?P<year>1[89]\d{2}|20\d{2}))"
-    + _YMD_SEP + r"(?P<month>\d{1,2})(?:" + _MD_SEP + r"(?P<day>\d{1,2})(?:\s*日)?|\s*月)?"
+    r"(?:(?P<era>"
+    + _ERA_ALT
+    + r")\s*(?P<eyear>\d{1,2}|元)|"
+    + _NOT_DIGIT_BEFORE
+    + r"(?P<year>1[89]\d{2}|20\d{2}))"
+    + _YMD_SEP
+    + r"(?P<month>\d{1,2})(?:"
+    + _MD_SEP
+    + r"(?P<day>\d{1,2})(?:\s*日)?|\s*月)?"
     + r"(?![\d])"
 )
 # Before the date: 生年月日 1941/03/05, DOB: …; after it: 生, 生まれ (but not 生検, 生活…).
-_BIRTH_CUE_BEFORE_RE = re.compile(r"(?:生年月日|誕生日|出生日|生まれ|DOB|D\.O\.B|birth)\s*[:は]?\s*[(（]?\s*$", re.IGNORECASE)
-_BIRTH_CUE_AFTER_RE = re.compile(r"^\s*[)）]?\s*(?:生まれ|うまれ|出生|生(?![検活存理化保命食体着成前後])|誕生)")
+_BIRTH_CUE_BEFORE_RE = re.compile(
+    r"(?:生年月日|誕生日|出生日|生まれ|DOB|D\.O\.B|birth)\s*[:は]?\s*[(（]?\s*$", re.IGNORECASE
+)
+_BIRTH_CUE_AFTER_RE = re.compile(
+    r"^\s*[)）]?\s*(?:生まれ|うまれ|出生|生(?![検活存理化保命食体着成前後])|誕生)"
+)
 # A full date this old is a birth date, not an event of the current admission.
 _OLD_DATE_YEAR = 1990
 
@@ -165,23 +196,32 @@ _ID_CUE_RE = re.compile(
 )
 
 # 介護保険 0012345678: a bare insurance word needs a long number after it (介護保険 2割 is fine).
-_INSURANCE_CUE_RE = re.compile(r"(?:介護保険|医療保険|健康保険|後期高齢者医療|保険)\s*[:=は]?\s*(\d{6,})" + _NOT_DIGIT_AFTER)
+_INSURANCE_CUE_RE = re.compile(
+    r"(?:介護保険|医療保険|健康保険|後期高齢者医療|保険)\s*[:=は]?\s*(\d{6,})" + _NOT_DIGIT_AFTER
+)
 
 _KANJI_NUM = "一二三四五六七八九十"
 _ADDRESS_RES = [
     # 1丁目2番3号, 三丁目, 1丁目2-3
-    re.compile(r"(?:\d{1,3}|[" + _KANJI_NUM + r"]{1,3})\s*丁目(?:\s*\d{1,4}(?:\s*(?:番地?|-)\s*\d{1,4}(?:\s*号)?)?)?"),
+    re.compile(
+        r"(?:\d{1,3}|[" + _KANJI_NUM + r"]{1,3})\s*丁目(?:\s*\d{1,4}(?:\s*(?:番地?|-)\s*\d{1,4}(?:\s*号)?)?)?"
+    ),
     # 123番地, 123番地の4, 2番3号
     re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番地(?:\s*の?\s*\d{1,4})?(?:\s*号)?"),
     re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番(?![目手号])\s*\d{1,4}\s*号(?!室|棟|車)"),
     # 浅間町1-2, 大字上平塚1234-5: a place name ending in 町・村・字 then numbers
     re.compile(r"(?<=[町村字])\d{1,4}-\d{1,4}(?:-\d{1,4})?" + _NOT_DIGIT_AFTER),
     # 1-2-3 right after a place name, when it is not a date nor a dose (朝昼夕 4-4-4単位)
-    re.compile(r"(?<=[\u4e00-\u9fff々ヶケ])(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}" + _NOT_DIGIT_AFTER
-               + r"(?!-|\s*(?:単位|錠|包|本|枚|滴|回|日|時|分|mg|ml|mL|g|U|cc|%|カプセル))"),
+    re.compile(
+        r"(?<=[\u4e00-\u9fff々ヶケ])(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}"
+        + _NOT_DIGIT_AFTER
+        + r"(?!-|\s*(?:単位|錠|包|本|枚|滴|回|日|時|分|mg|ml|mL|g|U|cc|%|カプセル))"
+    ),
     # 住所: 平塚市浅間町12-3 — a cue followed closely by a house number
-    re.compile(r"(?:現住所|自宅住所|住所|居所)\s*[:は]?\s*[^\s、。,:]{0,20}?\d{1,4}(?:-\d{1,4})*(?:\s*(?:番地?|号))?"
-               + _NOT_DIGIT_AFTER),
+    re.compile(
+        r"(?:現住所|自宅住所|住所|居所)\s*[:は]?\s*[^\s、。,:]{0,20}?\d{1,4}(?:-\d{1,4})*(?:\s*(?:番地?|号))?"
+        + _NOT_DIGIT_AFTER
+    ),
     # 〒254-0041, 郵便番号 254-0041
     re.compile(r"(?:〒|郵便番号\s*[:]?)\s*\d{3}-?\d{4}" + _NOT_DIGIT_AFTER),
 ]
@@ -193,7 +233,8 @@ _KATAKANA_CHAR = re.compile(r"[\u30a1-\u30fa\u30fcー・]")
 _NAME_MAX = 8
 # Role, family and courtesy words that may stand before 様・さん: the name form is fine
 # when the words before the honorific end with one of these (長女様, 担当ケアマネさん).
-ROLE_WORDS_KANJI = frozenset("""
+ROLE_WORDS_KANJI = frozenset(
+    """
 患者 家族 親族 親戚 本人 当人 奥 皆 各位 客 利用者 入居者 入所者 対象者 相談者 保護者 先方 方 相手
 担当 看護 介護 医者 先生 主治医 前医 担当医 当直医 主任 職員 事務 受付 窓口 訪看 訪問看護 訪問入浴 通所 入浴
 包括 支援センター 社協 施設 貴施設 貴院 貴所 貴社 御社 弊社 当院 弊院 病院 医院 診療所 事業所 保健所 役所 役場
@@ -203,17 +244,20 @@ ROLE_WORDS_KANJI = frozenset("""
 後見人 保佐人 補助人 保証人 代理人 管理人 友人 知人 隣人 家人 婦人 相続人 証人 住人 他人 大人 老人 病人 恋人
 民生委員 大家 家主 近所 隣 業者 坊 神 仏 王 殿 彼 彼女 某 同 両 当該
 世話 疲 疲れ 苦労 大事 愁傷 待 待ち 多 仕 模 異 一 左 右 有 文 各 今 赤 姫 王子 天道
-""".split())
+""".split()
+)
 # Endings that make a word a role or a place rather than a name: 看護師, 介護福祉士,
 # 相談員, 担当者, 施設長, 整形外科, 医事課, 連携室, 事務局, 消防署, 病棟, 特養○○園.
 ROLE_ENDINGS_KANJI = frozenset("師 士 員 者 長 科 課 室 局 署 棟 院 店 園 婦".split())
-ROLE_WORDS_KATAKANA = frozenset("""
+ROLE_WORDS_KATAKANA = frozenset(
+    """
 ケアマネ ケアマネージャー ケアマネジャー ヘルパー ワーカー ナース ドクター スタッフ セラピスト マネージャー
 マネジャー オーナー ドライバー ボランティア キーパーソン ファミリー パートナー サポーター コーディネーター
 カウンセラー リーダー チーフ シッター ホーム ハウス センター クリニック ホスピタル ホスピス ステーション ケア
 ショート ステイ デイ サービス プラン リハ リハビリ タクシー レンタル メーカー ファーマシー ママ パパ
 ベビー シスター レジデンス ガーデン ヴィラ ヴィレッジ
-""".split())
+""".split()
+)
 # Role words that are also common endings of given names (花子): allowed only as the whole word (お子様).
 ROLE_WORDS_WHOLE_ONLY = frozenset(["子"])
 
@@ -242,8 +286,10 @@ def _find_name_forms(norm):
             end -= 1
         if end == 0:
             continue
-        char_re = _KANJI_CHAR if _KANJI_CHAR.match(norm[end - 1]) else (
-            _KATAKANA_CHAR if _KATAKANA_CHAR.match(norm[end - 1]) else None
+        char_re = (
+            _KANJI_CHAR
+            if _KANJI_CHAR.match(norm[end - 1])
+            else (_KATAKANA_CHAR if _KATAKANA_CHAR.match(norm[end - 1]) else None)
         )
         if char_re is None:
             continue
@@ -278,8 +324,8 @@ def _birth_date_spans(norm):
         day = int(match["day"]) if match["day"] else None
         if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
             continue
-        before = norm[max(0, match.start() - 12):match.start()]
-        after = norm[match.end():match.end() + 6]
+        before = norm[max(0, match.start() - 12) : match.start()]
+        after = norm[match.end() : match.end() + 6]
         cue_after = _BIRTH_CUE_AFTER_RE.match(after)
         cued = bool(_BIRTH_CUE_BEFORE_RE.search(before) or cue_after)
         if cued or (day is not None and year < _OLD_DATE_YEAR):
@@ -369,6 +415,8 @@ class GuardedTextField(forms.CharField):
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
         kwargs.setdefault(
             "help_text",
-            gettext_lazy("氏名・生年月日・住所・電話番号・患者IDなど、個人を特定できる情報は書かないでください。"),
+            gettext_lazy(
+                "氏名・生年月日・住所・電話番号・患者IDなど、個人を特定できる情報は書かないでください。"
+            ),
         )
         super().__init__(**kwargs)

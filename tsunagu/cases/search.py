@@ -21,18 +21,22 @@ import functools
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db import connection
-from django.utils.dateparse import parse_datetime
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tsunagu.facilities.models import Facility, Unit, UnitCapability, stale_before
 from tsunagu.network.models import (
-    CARE_LEVEL_BITS, CareNeed, FacilityKind, MedicalArea, Municipality, distance_km,
+    CARE_LEVEL_BITS,
+    CareNeed,
+    FacilityKind,
+    MedicalArea,
+    Municipality,
+    distance_km,
 )
 
 KM_PER_DEGREE = 111.2
@@ -46,9 +50,21 @@ FAR_AWAY = 1.0e9
 # The columns a result reads of its unit and facility, in the models' field order (from_db
 # takes them in that order).
 UNIT_COLUMNS = (
-    "id", "public_id", "facility_id", "kind_id", "name", "cost_min", "cost_max", "capability_mask",
-    "conditional_mask", "search_area_id", "search_lat", "search_lng", "search_free_now",
-    "search_expected_7d", "search_vacancy_at",
+    "id",
+    "public_id",
+    "facility_id",
+    "kind_id",
+    "name",
+    "cost_min",
+    "cost_max",
+    "capability_mask",
+    "conditional_mask",
+    "search_area_id",
+    "search_lat",
+    "search_lng",
+    "search_free_now",
+    "search_expected_7d",
+    "search_vacancy_at",
 )
 VACANCY_AT = UNIT_COLUMNS.index("search_vacancy_at")
 FACILITY_COLUMNS = ("public_id", "name", "municipality_id")
@@ -63,11 +79,21 @@ def unit_from_row(row):
     unit.facility.municipality_name.
     """
     unit_values = row[: len(UNIT_COLUMNS)]
-    (facility_public_id, facility_name, municipality_id, municipality_name,
-     kind_code, kind_name, kind_short, area_code, area_name) = row[len(UNIT_COLUMNS):]
+    (
+        facility_public_id,
+        facility_name,
+        municipality_id,
+        municipality_name,
+        kind_code,
+        kind_name,
+        kind_short,
+        area_code,
+        area_name,
+    ) = row[len(UNIT_COLUMNS) :]
     unit = Unit.from_db("default", UNIT_COLUMNS, unit_values)
     facility = Facility.from_db(
-        "default", ("id", *FACILITY_COLUMNS),
+        "default",
+        ("id", *FACILITY_COLUMNS),
         (unit.facility_id, facility_public_id, facility_name, municipality_id),
     )
     facility.municipality_name = municipality_name
@@ -118,8 +144,18 @@ class SearchCriteria:
     scope: str
 
     @classmethod
-    def from_codes(cls, *, needs=(), kinds=(), areas=(), prefecture="", nationwide=False,
-                   origin="", care_level="", budget=None):
+    def from_codes(
+        cls,
+        *,
+        needs=(),
+        kinds=(),
+        areas=(),
+        prefecture="",
+        nationwide=False,
+        origin="",
+        care_level="",
+        budget=None,
+    ):
         """Resolve codes; raises ValueError with a message for the user on anything unknown."""
         if sum(map(bool, (areas, prefecture, nationwide))) != 1:
             raise ValueError(_("検索範囲 (二次医療圏・都道府県・全国) をどれか1つ指定してください。"))
@@ -127,7 +163,9 @@ class SearchCriteria:
         found_needs = found["need"]
         unknown = set(needs) - {need.code for need in found_needs}
         if unknown:
-            raise ValueError(_("不明な医療処置のコードです: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+            raise ValueError(
+                _("不明な医療処置のコードです: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
+            )
         found_kinds = found["kind"] if kinds else None
         if kinds and len(found_kinds) != len(set(kinds)):
             raise ValueError(_("不明な施設種別のコードが含まれています。"))
@@ -145,9 +183,15 @@ class SearchCriteria:
             raise ValueError(_("不明な要介護度です: %(level)s") % {"level": care_level})
         scope = "area" if areas else "prefecture" if prefecture else "nationwide"
         return cls(
-            needs=found_needs, required_mask=mask_of_needs(found_needs), kinds=found_kinds,
-            areas=found_areas, prefecture=prefecture, origin=point,
-            care_level=care_level or None, budget=budget, scope=scope,
+            needs=found_needs,
+            required_mask=mask_of_needs(found_needs),
+            kinds=found_kinds,
+            areas=found_areas,
+            prefecture=prefecture,
+            origin=point,
+            care_level=care_level or None,
+            budget=budget,
+            scope=scope,
         )
 
 
@@ -220,29 +264,29 @@ class _Sql:
 
     def __init__(self, required_mask, *, kinds, areas, prefecture, care_level, near_miss):
         u = self.U
-        self.where, self.params = [f"{u}.\"search_open\""], []
+        self.where, self.params = [f'{u}."search_open"'], []
         if areas is not None:
             ids = _ids(areas) or [0]
-            self.where.append(f"{u}.\"search_area_id\" IN ({', '.join(['%s'] * len(ids))})")
+            self.where.append(f'{u}."search_area_id" IN ({", ".join(["%s"] * len(ids))})')
             self.params += ids
         elif prefecture:
-            self.where.append(f"{u}.\"search_pref\" = %s")
+            self.where.append(f'{u}."search_pref" = %s')
             self.params.append(prefecture)
         if kinds:
             ids = _ids(kinds)
-            self.where.append(f"{u}.\"kind_id\" IN ({', '.join(['%s'] * len(ids))})")
+            self.where.append(f'{u}."kind_id" IN ({", ".join(["%s"] * len(ids))})')
             self.params += ids
         if care_level:
             bit = 1 << CARE_LEVEL_BITS[care_level]
-            self.where.append(f"({u}.\"care_level_mask\" = 0 OR ({u}.\"care_level_mask\" & {bit}) <> 0)")
-        covered = f"({u}.\"capability_mask\" & {required_mask}) = {required_mask}"
+            self.where.append(f'({u}."care_level_mask" = 0 OR ({u}."care_level_mask" & {bit}) <> 0)')
+        covered = f'({u}."capability_mask" & {required_mask}) = {required_mask}'
         if not near_miss:
             if required_mask:
                 self.where.append(covered)
         else:
             # Missing exactly one required need: adding one required bit makes it a full match.
             one_short = " OR ".join(
-                f"(({u}.\"capability_mask\" | {1 << bit}) & {required_mask}) = {required_mask}"
+                f'(({u}."capability_mask" | {1 << bit}) & {required_mask}) = {required_mask}'
                 for bit in bits_of(required_mask)
             )
             self.where.append(f"NOT ({covered}) AND ({one_short})")
@@ -255,29 +299,29 @@ class _Sql:
         bits = bits_of(required_mask)
         if bits:
             keys["fit"] = " + ".join(
-                f"CASE WHEN ({u}.\"conditional_mask\" & {1 << bit}) = 0 THEN 0 ELSE 1 END" for bit in bits
+                f'CASE WHEN ({u}."conditional_mask" & {1 << bit}) = 0 THEN 0 ELSE 1 END' for bit in bits
             )
-        keys["stale"] = f"CASE WHEN {u}.\"search_vacancy_at\" >= %s THEN 0 ELSE 1 END"
+        keys["stale"] = f'CASE WHEN {u}."search_vacancy_at" >= %s THEN 0 ELSE 1 END'
         key_params["stale"] = [connection.ops.adapt_datetimefield_value(stale_before())]
         if budget:
-            keys["over"] = f"CASE WHEN {u}.\"cost_min\" > %s THEN 1 ELSE 0 END"
+            keys["over"] = f'CASE WHEN {u}."cost_min" > %s THEN 1 ELSE 0 END'
             key_params["over"] = [budget]
         if origin:
             lat0, lng0 = origin
             shrink = math.cos(math.radians(lat0))
             keys["d2"] = (
-                f"COALESCE(({u}.\"search_lat\" - %s) * ({u}.\"search_lat\" - %s)"
-                f" + ({u}.\"search_lng\" - %s) * %s * ({u}.\"search_lng\" - %s) * %s, {FAR_AWAY})"
+                f'COALESCE(({u}."search_lat" - %s) * ({u}."search_lat" - %s)'
+                f' + ({u}."search_lng" - %s) * %s * ({u}."search_lng" - %s) * %s, {FAR_AWAY})'
             )
             key_params["d2"] = [lat0, lat0, lng0, shrink, lng0, shrink]
             if box:
-                where.append(f"{u}.\"search_lat\" BETWEEN %s AND %s AND {u}.\"search_lng\" BETWEEN %s AND %s")
+                where.append(f'{u}."search_lat" BETWEEN %s AND %s AND {u}."search_lng" BETWEEN %s AND %s')
                 params += list(box)
         names = ["d2", "fit", "stale", "over"] if order == Order.DISTANCE else ["fit", "stale", "d2", "over"]
         names = [name for name in names if name in keys]
         select_params = [p for name in names for p in key_params.get(name, [])]
         inner = (
-            f"SELECT {u}.\"id\" AS id"
+            f'SELECT {u}."id" AS id'
             + "".join(f", {keys[name]} AS k_{name}" for name in names)
             + f" FROM {u} WHERE {' AND '.join(where)} "
             f"ORDER BY {', '.join(f'k_{name}' for name in names)}, id LIMIT {int(limit)}"
@@ -285,16 +329,16 @@ class _Sql:
         inner_params = select_params + params
         sql = (
             "SELECT r.id, "
-            + ", ".join(f"u.\"{column}\"" for column in UNIT_COLUMNS[1:])
-            + ", f.\"public_id\", f.\"name\", f.\"municipality_id\", m.\"name\", "
-            "k.\"code\", k.\"name\", k.\"short_name\", a.\"code\", a.\"name\", "
+            + ", ".join(f'u."{column}"' for column in UNIT_COLUMNS[1:])
+            + ', f."public_id", f."name", f."municipality_id", m."name", '
+            'k."code", k."name", k."short_name", a."code", a."name", '
             f"{'r.k_d2' if 'd2' in keys else '0.0'} "
             f"FROM ({inner}) r "
-            f"JOIN {u} u ON u.\"id\" = r.id "
-            "JOIN \"facilities_facility\" f ON f.\"id\" = u.\"facility_id\" "
-            "JOIN \"network_municipality\" m ON m.\"id\" = f.\"municipality_id\" "
-            "JOIN \"network_facilitykind\" k ON k.\"id\" = u.\"kind_id\" "
-            "LEFT JOIN \"network_medicalarea\" a ON a.\"id\" = u.\"search_area_id\" "
+            f'JOIN {u} u ON u."id" = r.id '
+            'JOIN "facilities_facility" f ON f."id" = u."facility_id" '
+            'JOIN "network_municipality" m ON m."id" = f."municipality_id" '
+            'JOIN "network_facilitykind" k ON k."id" = u."kind_id" '
+            'LEFT JOIN "network_medicalarea" a ON a."id" = u."search_area_id" '
             f"ORDER BY {', '.join(f'r.k_{name}' for name in names)}, r.id"
         )
         with connection.cursor() as cursor:
@@ -312,7 +356,7 @@ def _python_values(row):
     if isinstance(moment, str):
         moment = parse_datetime(moment)
     if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt_timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     row[VACANCY_AT] = moment
     return row
 
@@ -331,16 +375,29 @@ def _search_by_distance(sql, required_mask, limit, origin, budget):
         dlat = radius / KM_PER_DEGREE
         dlng = radius / (KM_PER_DEGREE * max(shrink, 0.1))
         box = (lat0 - dlat, lat0 + dlat, lng0 - dlng, lng0 + dlng)
-        rows = sql.ranked(required_mask, origin=origin, budget=budget, order=Order.DISTANCE,
-                          limit=limit, box=box)
+        rows = sql.ranked(
+            required_mask, origin=origin, budget=budget, order=Order.DISTANCE, limit=limit, box=box
+        )
         if len(rows) == limit and math.sqrt(rows[-1][1]) * KM_PER_DEGREE <= radius:
             return rows
         radius *= 2
     return sql.ranked(required_mask, origin=origin, budget=budget, order=Order.DISTANCE, limit=limit)
 
 
-def search_units(required_mask, *, kinds=None, areas=None, prefecture=None, care_level=None,
-                 origin=None, budget=None, limit=50, near_misses=False, order=None, catalogue=None):
+def search_units(
+    required_mask,
+    *,
+    kinds=None,
+    areas=None,
+    prefecture=None,
+    care_level=None,
+    origin=None,
+    budget=None,
+    limit=50,
+    near_misses=False,
+    order=None,
+    catalogue=None,
+):
     """Ranked candidate units for a set of required needs.
 
     kinds, areas: FacilityKind / MedicalArea objects or ids (None: any); prefecture: a
@@ -354,21 +411,44 @@ def search_units(required_mask, *, kinds=None, areas=None, prefecture=None, care
         order = Order.DISTANCE if areas is None and not prefecture and origin else Order.RANK
     if order == Order.DISTANCE and not origin:
         order = Order.RANK
-    found = _query(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
-                   care_level=care_level, origin=origin, budget=budget, limit=limit,
-                   order=order, near_miss=False)
+    found = _query(
+        required_mask,
+        kinds=kinds,
+        areas=areas,
+        prefecture=prefecture,
+        care_level=care_level,
+        origin=origin,
+        budget=budget,
+        limit=limit,
+        order=order,
+        near_miss=False,
+    )
     missed = []
     if near_misses and required_mask:
-        missed = _query(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
-                        care_level=care_level, origin=origin, budget=budget, limit=limit,
-                        order=order, near_miss=True)
+        missed = _query(
+            required_mask,
+            kinds=kinds,
+            areas=areas,
+            prefecture=prefecture,
+            care_level=care_level,
+            origin=origin,
+            budget=budget,
+            limit=limit,
+            order=order,
+            near_miss=True,
+        )
     return _build(required_mask, found, missed, origin=origin, budget=budget, catalogue=catalogue)
 
 
-def _query(required_mask, *, kinds, areas, prefecture, care_level, origin, budget, limit, order,
-           near_miss):
-    sql = _Sql(required_mask, kinds=kinds, areas=areas, prefecture=prefecture,
-               care_level=care_level, near_miss=near_miss)
+def _query(required_mask, *, kinds, areas, prefecture, care_level, origin, budget, limit, order, near_miss):
+    sql = _Sql(
+        required_mask,
+        kinds=kinds,
+        areas=areas,
+        prefecture=prefecture,
+        care_level=care_level,
+        near_miss=near_miss,
+    )
     if order == Order.DISTANCE and areas is None and not prefecture:
         return _search_by_distance(sql, required_mask, limit, origin, budget)
     return sql.ranked(required_mask, origin=origin, budget=budget, order=order, limit=limit)
@@ -387,8 +467,12 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
     notes = {
         (unit_id, bit_of[need_id]): note
         for unit_id, need_id, note in UnitCapability.objects.filter(
-            unit_id__in=pks, level=UnitCapability.Level.CONDITIONAL, need_id__in=list(bit_of),
-        ).order_by().values_list("unit_id", "need_id", "note")
+            unit_id__in=pks,
+            level=UnitCapability.Level.CONDITIONAL,
+            need_id__in=list(bit_of),
+        )
+        .order_by()
+        .values_list("unit_id", "need_id", "note")
     }
     stale_from = stale_before()
     today = timezone.localdate()
@@ -412,8 +496,13 @@ def _build(required_mask, found, missed, *, origin, budget, catalogue):
         if budget and unit.cost_min is not None:
             within = unit.cost_min <= budget
         result = Candidate(
-            unit=unit, distance_km=distance, accepted=accepted, conditional=conditional,
-            missing=missing, free_now=unit.search_free_now, expected_7d=unit.search_expected_7d,
+            unit=unit,
+            distance_km=distance,
+            accepted=accepted,
+            conditional=conditional,
+            missing=missing,
+            free_now=unit.search_free_now,
+            expected_7d=unit.search_expected_7d,
             vacancy_at=unit.search_vacancy_at,
             is_stale=unit.search_vacancy_at is None or unit.search_vacancy_at < stale_from,
             within_budget=within,
@@ -447,13 +536,22 @@ def cost_text(unit, t=None) -> str:
 def _texts(language):
     """The reason phrases in the active language, translated once rather than per candidate."""
     return {
-        "never": _("未更新"), "today": _("本日更新"), "yesterday": _("昨日更新"), "days": _("%(days)s日前更新"),
-        "accepted": _("%(needs)s 対応"), "conditional_note": _("%(need)s: 条件付き — %(note)s"),
-        "conditional": _("%(need)s: 条件付き"), "missing": _("%(need)s に未対応"),
-        "free": _("空床 %(free)s"), "expected": _("7日以内に %(expected)s 床空く見込み"),
-        "stale": _("空き状況が古い可能性があります"), "km": _("約 %(km)s km"),
-        "within": _("%(cost)s (予算内)"), "over": _("%(cost)s (予算超過)"),
-        "cost_range": _("月額 %(low)s〜%(high)s万円"), "cost": _("月額 %(cost)s万円"),
+        "never": _("未更新"),
+        "today": _("本日更新"),
+        "yesterday": _("昨日更新"),
+        "days": _("%(days)s日前更新"),
+        "accepted": _("%(needs)s 対応"),
+        "conditional_note": _("%(need)s: 条件付き — %(note)s"),
+        "conditional": _("%(need)s: 条件付き"),
+        "missing": _("%(need)s に未対応"),
+        "free": _("空床 %(free)s"),
+        "expected": _("7日以内に %(expected)s 床空く見込み"),
+        "stale": _("空き状況が古い可能性があります"),
+        "km": _("約 %(km)s km"),
+        "within": _("%(cost)s (予算内)"),
+        "over": _("%(cost)s (予算超過)"),
+        "cost_range": _("月額 %(low)s〜%(high)s万円"),
+        "cost": _("月額 %(cost)s万円"),
     }
 
 

@@ -102,7 +102,15 @@ def case_list(request):
     counts = cases.status_counts()
     rows = list(cases.filter(status=status).with_progress().order_by(*TAB_ORDER[status], "pk")[:LIST_LIMIT])
     tabs = [(value, label, counts[value]) for value, label in Case.Status.choices]
-    return render(request, "cases/case_list.html", {
-        "rows": rows, "tabs": tabs, "status": status, "count": counts[status],
-        "limit": LIST_LIMIT, "can_register": facility is not None,
-    })
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "rows": rows,
+            "tabs": tabs,
+            "status": status,
+            "count": counts[status],
+            "limit": LIST_LIMIT,
+            "can_register": facility is not None,
+        },
+    )

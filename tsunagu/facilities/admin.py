@@ -3,7 +3,12 @@
 from django.contrib import admin
 
 from tsunagu.facilities.models import (
-    CoordinationDesk, Facility, ImportRun, Unit, UnitCapability, Vacancy,
+    CoordinationDesk,
+    Facility,
+    ImportRun,
+    Unit,
+    UnitCapability,
+    Vacancy,
 )
 
 
@@ -22,7 +27,16 @@ class CoordinationDeskInline(admin.TabularInline):
 
 @admin.register(Facility)
 class FacilityAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "municipality", "beds_total", "source", "official_id", "is_demo", "active"]
+    list_display = [
+        "name",
+        "kind",
+        "municipality",
+        "beds_total",
+        "source",
+        "official_id",
+        "is_demo",
+        "active",
+    ]
     list_filter = ["kind", "source", "is_demo", "active", "municipality__area"]
     search_fields = ["name", "kana", "official_id", "address"]
     list_select_related = ["kind", "municipality"]
@@ -79,7 +93,17 @@ class VacancyAdmin(admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ["filename", "format", "status", "dry_run", "created_count", "updated_count", "error_count", "created_at", "created_by"]
+    list_display = [
+        "filename",
+        "format",
+        "status",
+        "dry_run",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "created_at",
+        "created_by",
+    ]
     list_filter = ["status", "format"]
     exclude = ["content"]
 

@@ -25,7 +25,12 @@ from django.utils import timezone
 from tsunagu.accounts.models import Membership, User
 from tsunagu.facilities.importers import ImportFailed, import_facilities
 from tsunagu.facilities.models import (
-    CoordinationDesk, Facility, Unit, UnitCapability, Vacancy, VacancyEvent,
+    CoordinationDesk,
+    Facility,
+    Unit,
+    UnitCapability,
+    Vacancy,
+    VacancyEvent,
 )
 from tsunagu.network.loaders import DATA_DIR, load_reference
 from tsunagu.network.models import CareNeed, FacilityKind, Municipality, care_level_mask
@@ -58,60 +63,202 @@ MAYBE = "maybe"
 
 CAPABILITY_PROFILES = {
     "acute": {
-        "ng_tube": Y, "peg": Y, "tpn": Y, "iv_drip": Y, "suction_day": Y, "suction_night": Y,
-        "home_oxygen": Y, "tracheostomy": Y, "ventilator_nppv": Y, "ventilator_tppv": MAYBE,
-        "hemodialysis": MAYBE, "urinary_catheter": Y, "stoma": Y, "drainage": Y, "insulin": Y,
-        "glucose_check": Y, "pressure_ulcer": Y, "wound_care": Y, "opioid": Y, "pca": Y,
-        "terminal_cancer": Y, "mrsa": C, "monitor": Y, "frequent_care": Y, "expensive_drugs": Y,
-        "dementia_bpsd": MAYBE, "psychiatric": MAYBE,
+        "ng_tube": Y,
+        "peg": Y,
+        "tpn": Y,
+        "iv_drip": Y,
+        "suction_day": Y,
+        "suction_night": Y,
+        "home_oxygen": Y,
+        "tracheostomy": Y,
+        "ventilator_nppv": Y,
+        "ventilator_tppv": MAYBE,
+        "hemodialysis": MAYBE,
+        "urinary_catheter": Y,
+        "stoma": Y,
+        "drainage": Y,
+        "insulin": Y,
+        "glucose_check": Y,
+        "pressure_ulcer": Y,
+        "wound_care": Y,
+        "opioid": Y,
+        "pca": Y,
+        "terminal_cancer": Y,
+        "mrsa": C,
+        "monitor": Y,
+        "frequent_care": Y,
+        "expensive_drugs": Y,
+        "dementia_bpsd": MAYBE,
+        "psychiatric": MAYBE,
     },
     "kaifukuki": {
-        "ng_tube": Y, "peg": Y, "iv_drip": Y, "dysphagia_diet": Y, "suction_day": Y, "suction_night": C,
-        "home_oxygen": Y, "tracheostomy": MAYBE, "urinary_catheter": Y, "stoma": Y, "insulin": Y,
-        "glucose_check": Y, "pressure_ulcer": MAYBE, "wound_care": Y, "mrsa": C, "dementia_bpsd": MAYBE,
-        "rehab_pt_ot": Y, "rehab_st": Y, "expensive_drugs": MAYBE, "welfare": Y,
+        "ng_tube": Y,
+        "peg": Y,
+        "iv_drip": Y,
+        "dysphagia_diet": Y,
+        "suction_day": Y,
+        "suction_night": C,
+        "home_oxygen": Y,
+        "tracheostomy": MAYBE,
+        "urinary_catheter": Y,
+        "stoma": Y,
+        "insulin": Y,
+        "glucose_check": Y,
+        "pressure_ulcer": MAYBE,
+        "wound_care": Y,
+        "mrsa": C,
+        "dementia_bpsd": MAYBE,
+        "rehab_pt_ot": Y,
+        "rehab_st": Y,
+        "expensive_drugs": MAYBE,
+        "welfare": Y,
     },
     "chiiki_houkatsu": {
-        "ng_tube": Y, "peg": Y, "tpn": MAYBE, "iv_drip": Y, "dysphagia_diet": Y, "suction_day": Y,
-        "suction_night": Y, "home_oxygen": Y, "tracheostomy": MAYBE, "urinary_catheter": Y, "stoma": Y,
-        "insulin": Y, "glucose_check": Y, "pressure_ulcer": Y, "wound_care": Y, "opioid": Y,
-        "terminal_cancer": MAYBE, "end_of_life": MAYBE, "mrsa": C, "rehab_pt_ot": Y, "rehab_st": MAYBE,
-        "dementia_bpsd": MAYBE, "welfare": Y, "no_guarantor": MAYBE,
+        "ng_tube": Y,
+        "peg": Y,
+        "tpn": MAYBE,
+        "iv_drip": Y,
+        "dysphagia_diet": Y,
+        "suction_day": Y,
+        "suction_night": Y,
+        "home_oxygen": Y,
+        "tracheostomy": MAYBE,
+        "urinary_catheter": Y,
+        "stoma": Y,
+        "insulin": Y,
+        "glucose_check": Y,
+        "pressure_ulcer": Y,
+        "wound_care": Y,
+        "opioid": Y,
+        "terminal_cancer": MAYBE,
+        "end_of_life": MAYBE,
+        "mrsa": C,
+        "rehab_pt_ot": Y,
+        "rehab_st": MAYBE,
+        "dementia_bpsd": MAYBE,
+        "welfare": Y,
+        "no_guarantor": MAYBE,
     },
     "ryouyou": {
-        "ng_tube": Y, "peg": Y, "tpn": Y, "iv_drip": Y, "suction_day": Y, "suction_night": Y,
-        "home_oxygen": Y, "tracheostomy": Y, "ventilator_nppv": MAYBE, "ventilator_tppv": MAYBE,
-        "urinary_catheter": Y, "nephrostomy": Y, "stoma": Y, "insulin": Y, "glucose_check": Y,
-        "pressure_ulcer": Y, "wound_care": Y, "opioid": Y, "terminal_cancer": Y, "end_of_life": Y,
-        "mrsa": Y, "hbv_hcv": Y, "dementia_bpsd": MAYBE, "frequent_care": Y, "welfare": Y,
-        "no_guarantor": MAYBE, "guardianship": Y,
+        "ng_tube": Y,
+        "peg": Y,
+        "tpn": Y,
+        "iv_drip": Y,
+        "suction_day": Y,
+        "suction_night": Y,
+        "home_oxygen": Y,
+        "tracheostomy": Y,
+        "ventilator_nppv": MAYBE,
+        "ventilator_tppv": MAYBE,
+        "urinary_catheter": Y,
+        "nephrostomy": Y,
+        "stoma": Y,
+        "insulin": Y,
+        "glucose_check": Y,
+        "pressure_ulcer": Y,
+        "wound_care": Y,
+        "opioid": Y,
+        "terminal_cancer": Y,
+        "end_of_life": Y,
+        "mrsa": Y,
+        "hbv_hcv": Y,
+        "dementia_bpsd": MAYBE,
+        "frequent_care": Y,
+        "welfare": Y,
+        "no_guarantor": MAYBE,
+        "guardianship": Y,
     },
     "seishin": {
-        "psychiatric": Y, "dementia_bpsd": Y, "wandering": Y, "aggression": C, "iv_drip": MAYBE,
-        "insulin": Y, "glucose_check": Y, "welfare": Y, "no_guarantor": C, "guardianship": Y,
+        "psychiatric": Y,
+        "dementia_bpsd": Y,
+        "wandering": Y,
+        "aggression": C,
+        "iv_drip": MAYBE,
+        "insulin": Y,
+        "glucose_check": Y,
+        "welfare": Y,
+        "no_guarantor": C,
+        "guardianship": Y,
     },
     "tokuyo": {
-        "peg": Y, "ng_tube": MAYBE, "dysphagia_diet": Y, "suction_day": C, "suction_night": MAYBE,
-        "home_oxygen": MAYBE, "ventilator_nppv": N, "ventilator_tppv": N, "tpn": N,
-        "urinary_catheter": Y, "stoma": Y, "insulin": C, "glucose_check": Y, "pressure_ulcer": Y,
-        "wound_care": Y, "opioid": MAYBE, "end_of_life": Y, "mrsa": C, "hbv_hcv": Y,
-        "dementia_bpsd": C, "wandering": Y, "hemodialysis": MAYBE, "expensive_drugs": C,
-        "welfare": Y, "no_guarantor": C, "guardianship": Y,
+        "peg": Y,
+        "ng_tube": MAYBE,
+        "dysphagia_diet": Y,
+        "suction_day": C,
+        "suction_night": MAYBE,
+        "home_oxygen": MAYBE,
+        "ventilator_nppv": N,
+        "ventilator_tppv": N,
+        "tpn": N,
+        "urinary_catheter": Y,
+        "stoma": Y,
+        "insulin": C,
+        "glucose_check": Y,
+        "pressure_ulcer": Y,
+        "wound_care": Y,
+        "opioid": MAYBE,
+        "end_of_life": Y,
+        "mrsa": C,
+        "hbv_hcv": Y,
+        "dementia_bpsd": C,
+        "wandering": Y,
+        "hemodialysis": MAYBE,
+        "expensive_drugs": C,
+        "welfare": Y,
+        "no_guarantor": C,
+        "guardianship": Y,
     },
     "roken": {
-        "peg": Y, "ng_tube": MAYBE, "dysphagia_diet": Y, "suction_day": Y, "suction_night": C,
-        "home_oxygen": Y, "iv_drip": C, "tpn": N, "ventilator_nppv": N, "ventilator_tppv": N,
-        "urinary_catheter": Y, "stoma": Y, "insulin": Y, "glucose_check": Y, "pressure_ulcer": Y,
-        "wound_care": Y, "end_of_life": MAYBE, "mrsa": C, "dementia_bpsd": C, "wandering": MAYBE,
-        "rehab_pt_ot": Y, "rehab_st": MAYBE, "hemodialysis": N, "expensive_drugs": N,
-        "welfare": Y, "no_guarantor": MAYBE,
+        "peg": Y,
+        "ng_tube": MAYBE,
+        "dysphagia_diet": Y,
+        "suction_day": Y,
+        "suction_night": C,
+        "home_oxygen": Y,
+        "iv_drip": C,
+        "tpn": N,
+        "ventilator_nppv": N,
+        "ventilator_tppv": N,
+        "urinary_catheter": Y,
+        "stoma": Y,
+        "insulin": Y,
+        "glucose_check": Y,
+        "pressure_ulcer": Y,
+        "wound_care": Y,
+        "end_of_life": MAYBE,
+        "mrsa": C,
+        "dementia_bpsd": C,
+        "wandering": MAYBE,
+        "rehab_pt_ot": Y,
+        "rehab_st": MAYBE,
+        "hemodialysis": N,
+        "expensive_drugs": N,
+        "welfare": Y,
+        "no_guarantor": MAYBE,
     },
     "sakouju": {
-        "peg": C, "dysphagia_diet": MAYBE, "suction_day": C, "suction_night": N, "home_oxygen": C,
-        "urinary_catheter": C, "stoma": C, "insulin": C, "glucose_check": C, "pressure_ulcer": MAYBE,
-        "wound_care": C, "opioid": C, "terminal_cancer": MAYBE, "end_of_life": C, "mrsa": C,
-        "dementia_bpsd": C, "wandering": MAYBE, "hemodialysis": C, "expensive_drugs": C,
-        "welfare": MAYBE, "no_guarantor": C, "guardianship": Y,
+        "peg": C,
+        "dysphagia_diet": MAYBE,
+        "suction_day": C,
+        "suction_night": N,
+        "home_oxygen": C,
+        "urinary_catheter": C,
+        "stoma": C,
+        "insulin": C,
+        "glucose_check": C,
+        "pressure_ulcer": MAYBE,
+        "wound_care": C,
+        "opioid": C,
+        "terminal_cancer": MAYBE,
+        "end_of_life": C,
+        "mrsa": C,
+        "dementia_bpsd": C,
+        "wandering": MAYBE,
+        "hemodialysis": C,
+        "expensive_drugs": C,
+        "welfare": MAYBE,
+        "no_guarantor": C,
+        "guardianship": Y,
     },
 }
 CONDITIONAL_NOTES = {
@@ -139,21 +286,39 @@ CARE_LEVELS = {
 }
 # Monthly cost ranges (円) the demo draws from: (lowest floor, highest ceiling).
 COSTS = {
-    "tokuyo": (70_000, 160_000), "tokuyo_local": (80_000, 160_000), "roken": (80_000, 180_000),
-    "yuryo_kaigo": (180_000, 380_000), "sakouju": (140_000, 300_000), "group_home": (130_000, 200_000),
+    "tokuyo": (70_000, 160_000),
+    "tokuyo_local": (80_000, 160_000),
+    "roken": (80_000, 180_000),
+    "yuryo_kaigo": (180_000, 380_000),
+    "sakouju": (140_000, 300_000),
+    "group_home": (130_000, 200_000),
 }
 UNIT_NAMES = {
-    "acute": "急性期病棟", "kaifukuki": "回復期リハビリテーション病棟", "chiiki_houkatsu": "地域包括ケア病棟",
-    "ryouyou": "療養病棟", "seishin": "精神病棟", "tokuyo": "特養 本体", "roken": "老健 入所",
-    "sakouju": "サ高住(特定施設)", "yuryo_kaigo": "介護付き有料老人ホーム", "group_home": "グループホーム",
-    "tokuyo_local": "地域密着型特養", "kaigo_iryoin": "介護医療院", "care_house": "ケアハウス", "yougo": "養護老人ホーム",
+    "acute": "急性期病棟",
+    "kaifukuki": "回復期リハビリテーション病棟",
+    "chiiki_houkatsu": "地域包括ケア病棟",
+    "ryouyou": "療養病棟",
+    "seishin": "精神病棟",
+    "tokuyo": "特養 本体",
+    "roken": "老健 入所",
+    "sakouju": "サ高住(特定施設)",
+    "yuryo_kaigo": "介護付き有料老人ホーム",
+    "group_home": "グループホーム",
+    "tokuyo_local": "地域密着型特養",
+    "kaigo_iryoin": "介護医療院",
+    "care_house": "ケアハウス",
+    "yougo": "養護老人ホーム",
 }
 
 
 def _normalise(name: str) -> str:
     name = unicodedata.normalize("NFKC", name).replace(" ", "").replace("　", "")
-    return re.sub(r"^(医療法人|社会医療法人|一般財団法人|公益財団法人|社会福祉法人|独立行政法人|地方独立行政法人)"
-                  r"(社団|財団)?[^病]*?会", "", name)
+    return re.sub(
+        r"^(医療法人|社会医療法人|一般財団法人|公益財団法人|社会福祉法人|独立行政法人|地方独立行政法人)"
+        r"(社団|財団)?[^病]*?会",
+        "",
+        name,
+    )
 
 
 def _int(value) -> int:
@@ -215,6 +380,7 @@ def _hospital_rows() -> dict:
 
 # --- steps ---------------------------------------------------------------------------------------
 
+
 def step_reference(ctx: DemoContext):
     for label, result in load_reference().items():
         ctx.out(f"{label}: {result}")
@@ -232,12 +398,17 @@ def step_real_facilities(ctx: DemoContext):
 def step_demo_clinic(ctx: DemoContext):
     """There is no open clinic file: one clearly generated 在宅療養支援診療所 in 平塚市."""
     Facility.objects.update_or_create(
-        source=Facility.Source.GENERATED, official_id="DEMO-CLINIC-1",
+        source=Facility.Source.GENERATED,
+        official_id="DEMO-CLINIC-1",
         defaults=dict(
-            name="【デモ】ひらつか在宅クリニック", kana="デモヒラツカザイタククリニック",
+            name="【デモ】ひらつか在宅クリニック",
+            kana="デモヒラツカザイタククリニック",
             kind=FacilityKind.objects.get(code="home_care_clinic"),
             municipality=Municipality.objects.get(code=HIRATSUKA),
-            address="神奈川県平塚市(デモ用の架空の診療所)", lat=35.3272, lng=139.3497, is_demo=True,
+            address="神奈川県平塚市(デモ用の架空の診療所)",
+            lat=35.3272,
+            lng=139.3497,
+            is_demo=True,
             note="デモ用に作った架空の診療所です。",
         ),
     )
@@ -268,7 +439,11 @@ def step_units(ctx: DemoContext):
     units, capabilities = [], []
     for order, (facility, kind, beds) in enumerate(plans):
         unit = Unit(
-            facility=facility, kind=kinds[kind], name=UNIT_NAMES[kind], beds=beds, sort_order=order % 10,
+            facility=facility,
+            kind=kinds[kind],
+            name=UNIT_NAMES[kind],
+            beds=beds,
+            sort_order=order % 10,
             care_level_mask=care_level_mask(CARE_LEVELS.get(kind, [])),
         )
         if kind in COSTS:
@@ -277,7 +452,9 @@ def step_units(ctx: DemoContext):
             unit.cost_min, unit.cost_max = cost_min, rng.randrange(cost_min + 20_000, high + 5_000, 5_000)
         unit.sex_matters = kind in ("acute", "chiiki_houkatsu", "ryouyou", "roken") and rng.random() < 0.4
         yes = conditional = 0
-        for code, level in CAPABILITY_PROFILES.get(kind, CAPABILITY_PROFILES.get(_profile_of(kind), {})).items():
+        for code, level in CAPABILITY_PROFILES.get(
+            kind, CAPABILITY_PROFILES.get(_profile_of(kind), {})
+        ).items():
             if level == MAYBE:
                 level = rng.choices([Y, C, N], weights=[5, 3, 2])[0]
             note = CONDITIONAL_NOTES.get(code, DEFAULT_NOTE) if level == C else ""
@@ -298,8 +475,14 @@ def step_units(ctx: DemoContext):
 
 
 def _profile_of(kind: str) -> str:
-    return {"tokuyo_local": "tokuyo", "kaigo_iryoin": "ryouyou", "yuryo_kaigo": "sakouju",
-            "group_home": "sakouju", "care_house": "sakouju", "yougo": "tokuyo"}.get(kind, "")
+    return {
+        "tokuyo_local": "tokuyo",
+        "kaigo_iryoin": "ryouyou",
+        "yuryo_kaigo": "sakouju",
+        "group_home": "sakouju",
+        "care_house": "sakouju",
+        "yougo": "tokuyo",
+    }.get(kind, "")
 
 
 @transaction.atomic
@@ -320,10 +503,14 @@ def step_vacancies(ctx: DemoContext):
             at = now - timedelta(days=rng.randint(4, 12), hours=rng.randint(0, 8))  # stale
         else:
             at = now - timedelta(hours=rng.randint(0, 47), minutes=rng.randint(0, 59))
-        vacancies.append(Vacancy(unit=unit, free_now=free, expected_7d=expected, updated_at=at,
-                                 note="デモ用の空き状況です"))
-        events.append(VacancyEvent(unit=unit, free_now=free, expected_7d=expected, at=at,
-                                   note="デモ用の空き状況です"))
+        vacancies.append(
+            Vacancy(
+                unit=unit, free_now=free, expected_7d=expected, updated_at=at, note="デモ用の空き状況です"
+            )
+        )
+        events.append(
+            VacancyEvent(unit=unit, free_now=free, expected_7d=expected, at=at, note="デモ用の空き状況です")
+        )
     Vacancy.objects.bulk_create(vacancies, batch_size=1000)
     VacancyEvent.objects.bulk_create(events, batch_size=1000)
     Unit.objects.filter(pk__in=[unit.pk for unit in units]).sync_search_fields()
@@ -341,10 +528,17 @@ def step_desks(ctx: DemoContext):
             name, role, hours = "生活相談室", "生活相談員", "平日 9:00〜17:30"
         else:
             name, role, hours = "外来・在宅窓口", "看護師", "平日 9:00〜18:00 (往診は24時間対応)"
-        desks.append(CoordinationDesk(
-            facility=facility, name=name, role=role, phone=facility.phone, fax=facility.fax,
-            hours=hours, note="受付時間はデモ用です",
-        ))
+        desks.append(
+            CoordinationDesk(
+                facility=facility,
+                name=name,
+                role=role,
+                phone=facility.phone,
+                fax=facility.fax,
+                hours=hours,
+                note="受付時間はデモ用です",
+            )
+        )
     CoordinationDesk.objects.bulk_create(desks, batch_size=1000)
     ctx.out(f"入退院調整窓口: {len(desks)} 件を生成" if desks else "入退院調整窓口: 作成済み")
 
@@ -357,25 +551,44 @@ def _biggest(queryset):
 def step_users(ctx: DemoContext):
     """The five demo logins, all with the documented demo password."""
     hiratsuka = Municipality.objects.get(code=HIRATSUKA)
-    hospital = _biggest(Facility.objects.filter(municipality=hiratsuka, kind__code="hospital",
-                                                units__kind__code="acute").distinct())
+    hospital = _biggest(
+        Facility.objects.filter(
+            municipality=hiratsuka, kind__code="hospital", units__kind__code="acute"
+        ).distinct()
+    )
     care_home = (
         Facility.objects.filter(municipality=hiratsuka, kind__code="tokuyo").order_by("official_id").first()
-        or Facility.objects.filter(municipality__code=HADANO, kind__code="tokuyo").order_by("official_id").first()
+        or Facility.objects.filter(municipality__code=HADANO, kind__code="tokuyo")
+        .order_by("official_id")
+        .first()
     )
     clinic = Facility.objects.get(source=Facility.Source.GENERATED, official_id="DEMO-CLINIC-1")
     people = [
         ("msw", "MSW 湘南 花子 (デモ)", hospital, Membership.Role.STAFF, "急性期病院の MSW"),
         ("carehome", "介護職 秦野 太郎 (デモ)", care_home, Membership.Role.STAFF, "特養の職員"),
-        ("clinic", "訪問看護師 平塚 みどり (デモ)", clinic, Membership.Role.STAFF, "在宅療養支援診療所の看護師"),
-        ("carehome_admin", "施設長 大磯 一郎 (デモ)", care_home, Membership.Role.FACILITY_ADMIN, "特養の施設管理者"),
+        (
+            "clinic",
+            "訪問看護師 平塚 みどり (デモ)",
+            clinic,
+            Membership.Role.STAFF,
+            "在宅療養支援診療所の看護師",
+        ),
+        (
+            "carehome_admin",
+            "施設長 大磯 一郎 (デモ)",
+            care_home,
+            Membership.Role.FACILITY_ADMIN,
+            "特養の施設管理者",
+        ),
         ("office", "事務局 伊勢原 さくら (デモ)", None, None, "ネットワーク事務局"),
     ]
     ctx.logins = []
     # One hash for all five: a slow password hash per user would dominate the loader's run time.
     password = make_password(DEMO_PASSWORD)
     for username, display_name, facility, role, what in people:
-        user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.tsunagu.example"})
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.tsunagu.example"}
+        )
         user.display_name = display_name
         user.password = password
         if hasattr(user, "must_change_password"):
@@ -384,9 +597,9 @@ def step_users(ctx: DemoContext):
             user.is_office = user.is_staff = True  # the office maintains the catalogue in the admin
         user.save()
         if facility is None:
-            user.user_permissions.set(Permission.objects.filter(
-                content_type__app_label__in=["network", "facilities"]
-            ))
+            user.user_permissions.set(
+                Permission.objects.filter(content_type__app_label__in=["network", "facilities"])
+            )
         else:
             Membership.objects.update_or_create(user=user, defaults=dict(facility=facility, role=role))
         ctx.logins.append((username, what, facility.name if facility else "事務局"))
@@ -435,11 +648,17 @@ def login_lines(logins=None) -> list[str]:
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """The demo users that exist, for printing again when the server starts."""
-    what = {"msw": "急性期病院の MSW", "carehome": "特養の職員", "clinic": "在宅療養支援診療所の看護師",
-            "carehome_admin": "特養の施設管理者", "office": "ネットワーク事務局"}
+    what = {
+        "msw": "急性期病院の MSW",
+        "carehome": "特養の職員",
+        "clinic": "在宅療養支援診療所の看護師",
+        "carehome_admin": "特養の施設管理者",
+        "office": "ネットワーク事務局",
+    }
     users = User.objects.filter(username__in=what).select_related("membership__facility")
     found = {user.username: user for user in users}
     return [
         (name, label, found[name].facility.name if found[name].facility else "事務局")
-        for name, label in what.items() if name in found
+        for name, label in what.items()
+        if name in found
     ]

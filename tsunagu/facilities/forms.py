@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from tsunagu.accounts.models import Membership, User
 from tsunagu.facilities.models import CoordinationDesk, Facility, Unit, UnitCapability
 from tsunagu.network.models import (
-    CareLevel, CareNeed, FacilityKind, MedicalArea, Municipality, care_level_mask, care_levels_of,
+    CareLevel,
+    CareNeed,
+    FacilityKind,
+    MedicalArea,
+    Municipality,
+    care_level_mask,
+    care_levels_of,
 )
 
 NON_NEGATIVE = {"min_value": _("0以上の数を入力してください。"), "invalid": _("数字を入力してください。")}
@@ -26,24 +32,38 @@ class DirectoryFilterForm(forms.Form):
 
     q = forms.CharField(label=_("施設名"), required=False, max_length=100)
     area = forms.ModelChoiceField(
-        label=_("二次医療圏"), required=False, to_field_name="code", empty_label=_("すべて"),
+        label=_("二次医療圏"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("すべて"),
         queryset=MedicalArea.objects.none(),
     )
     municipality = forms.ModelChoiceField(
-        label=_("市区町村"), required=False, to_field_name="code", empty_label=_("すべて"),
+        label=_("市区町村"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("すべて"),
         queryset=Municipality.objects.none(),
     )
     kind = forms.ModelChoiceField(
-        label=_("種別"), required=False, to_field_name="code", empty_label=_("すべて"),
+        label=_("種別"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("すべて"),
         queryset=FacilityKind.objects.all(),
     )
     needs = forms.MultipleChoiceField(
-        label=_("受入れ可能な医療処置・状態"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("受入れ可能な医療処置・状態"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     free_now = forms.BooleanField(label=_("今日空きがある"), required=False)
     near = forms.ModelChoiceField(
-        label=_("距離の基準(市区町村)"), required=False, to_field_name="code",
-        empty_label=_("指定しない(名前順)"), queryset=Municipality.objects.none(),
+        label=_("距離の基準(市区町村)"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("指定しない(名前順)"),
+        queryset=Municipality.objects.none(),
     )
 
     def __init__(self, *args, **kwargs):
@@ -71,11 +91,18 @@ class DirectoryFilterForm(forms.Form):
 class VacancyForm(forms.Form):
     """Today's figures of one unit. With sex_matters the free beds are counted per sex."""
 
-    free_now = forms.IntegerField(label=_("今日の空床"), min_value=0, required=False, error_messages=NON_NEGATIVE)
+    free_now = forms.IntegerField(
+        label=_("今日の空床"), min_value=0, required=False, error_messages=NON_NEGATIVE
+    )
     free_male = forms.IntegerField(label=_("男性"), min_value=0, required=False, error_messages=NON_NEGATIVE)
-    free_female = forms.IntegerField(label=_("女性"), min_value=0, required=False, error_messages=NON_NEGATIVE)
+    free_female = forms.IntegerField(
+        label=_("女性"), min_value=0, required=False, error_messages=NON_NEGATIVE
+    )
     expected_7d = forms.IntegerField(
-        label=_("7日以内に空く見込み"), min_value=0, required=False, error_messages=NON_NEGATIVE,
+        label=_("7日以内に空く見込み"),
+        min_value=0,
+        required=False,
+        error_messages=NON_NEGATIVE,
     )
     note = forms.CharField(label=_("メモ"), required=False, max_length=200)
 
@@ -84,8 +111,10 @@ class VacancyForm(forms.Form):
         vacancy = getattr(unit, "vacancy", None)
         if vacancy is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "free_now": vacancy.free_now, "free_male": vacancy.free_male or 0,
-                "free_female": vacancy.free_female or 0, "expected_7d": vacancy.expected_7d,
+                "free_now": vacancy.free_now,
+                "free_male": vacancy.free_male or 0,
+                "free_female": vacancy.free_female or 0,
+                "expected_7d": vacancy.expected_7d,
                 "note": vacancy.note,
             }
         kwargs.setdefault("auto_id", f"id_{unit.public_id.hex[:12]}_%s")
@@ -113,12 +142,14 @@ class VacancyForm(forms.Form):
         if data["free_now"] > beds:
             self.add_error(
                 None if self.unit.sex_matters else "free_now",
-                _("空床数(%(free)d)が病床数・定員(%(beds)d)を超えています。") % {"free": data["free_now"], "beds": beds},
+                _("空床数(%(free)d)が病床数・定員(%(beds)d)を超えています。")
+                % {"free": data["free_now"], "beds": beds},
             )
         if data["expected_7d"] > beds:
             self.add_error(
                 "expected_7d",
-                _("見込み数(%(n)d)が病床数・定員(%(beds)d)を超えています。") % {"n": data["expected_7d"], "beds": beds},
+                _("見込み数(%(n)d)が病床数・定員(%(beds)d)を超えています。")
+                % {"n": data["expected_7d"], "beds": beds},
             )
         return data
 
@@ -131,7 +162,10 @@ class FacilityProfileForm(forms.ModelForm):
     class Meta:
         model = Facility
         fields = ["phone", "fax", "url", "note", "active"]
-        widgets = {"phone": forms.TextInput(attrs={"type": "tel"}), "fax": forms.TextInput(attrs={"type": "tel"})}
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel"}),
+            "fax": forms.TextInput(attrs={"type": "tel"}),
+        }
 
     def __init__(self, *args, can_deactivate=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,7 +176,9 @@ class FacilityProfileForm(forms.ModelForm):
 
 class UnitForm(forms.ModelForm):
     care_levels = forms.MultipleChoiceField(
-        label=_("受入れ可能な要介護度"), required=False, choices=CareLevel.choices,
+        label=_("受入れ可能な要介護度"),
+        required=False,
+        choices=CareLevel.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("何も選ばなければ要介護度を問いません。"),
     )
@@ -184,19 +220,25 @@ class CapabilityForm(forms.Form):
         for need in self.needs:
             cap = current.get(need.pk)
             self.fields[f"level_{need.code}"] = forms.ChoiceField(
-                label=need.label, choices=UnitCapability.Level.choices, widget=forms.RadioSelect,
+                label=need.label,
+                choices=UnitCapability.Level.choices,
+                widget=forms.RadioSelect,
                 initial=cap.level if cap else UnitCapability.Level.NO,
             )
             self.fields[f"note_{need.code}"] = forms.CharField(
-                label=_("条件"), required=False, max_length=200, initial=cap.note if cap else "",
+                label=_("条件"),
+                required=False,
+                max_length=200,
+                initial=cap.note if cap else "",
             )
 
     def clean(self):
         data = super().clean()
         for need in self.needs:
-            if data.get(f"level_{need.code}") == UnitCapability.Level.CONDITIONAL and not (
-                data.get(f"note_{need.code}") or ""
-            ).strip():
+            if (
+                data.get(f"level_{need.code}") == UnitCapability.Level.CONDITIONAL
+                and not (data.get(f"note_{need.code}") or "").strip()
+            ):
                 self.add_error(f"note_{need.code}", _("「条件付き」の場合は条件を書いてください。"))
         return data
 
@@ -220,21 +262,28 @@ class DeskForm(forms.ModelForm):
     class Meta:
         model = CoordinationDesk
         fields = ["name", "role", "phone", "fax", "email", "hours", "note", "sort_order"]
-        widgets = {"phone": forms.TextInput(attrs={"type": "tel"}), "fax": forms.TextInput(attrs={"type": "tel"})}
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel"}),
+            "fax": forms.TextInput(attrs={"type": "tel"}),
+        }
 
 
 class MemberAddForm(forms.Form):
     """A new user of the facility, with a first password the user changes later."""
 
     username = forms.RegexField(
-        label=_("ユーザー名"), max_length=150, regex=r"^[\w.@+-]+$",
+        label=_("ユーザー名"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
         error_messages={"invalid": _("半角英数字と @ . + - _ だけが使えます。")},
     )
     display_name = forms.CharField(label=_("表示名"), max_length=100)
     email = forms.EmailField(label=_("メール"), required=False)
     role = forms.ChoiceField(label=_("役割"), choices=Membership.Role.choices, initial=Membership.Role.STAFF)
     password = forms.CharField(
-        label=_("初期パスワード"), widget=forms.PasswordInput(render_value=False), strip=False,
+        label=_("初期パスワード"),
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
         help_text=_("英字・数字・記号を混ぜて13文字以上。本人に安全な方法で伝えてください。"),
     )
 
@@ -263,8 +312,11 @@ class MemberAddForm(forms.Form):
         data = self.cleaned_data
         # The first password was chosen by someone else: the user replaces it at first login.
         user = User.objects.create_user(
-            username=data["username"], password=data["password"], email=data["email"],
-            display_name=data["display_name"], must_change_password=True,
+            username=data["username"],
+            password=data["password"],
+            email=data["email"],
+            display_name=data["display_name"],
+            must_change_password=True,
         )
         Membership.objects.create(user=user, facility=self.facility, role=data["role"])
         return user

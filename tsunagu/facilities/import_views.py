@@ -32,8 +32,11 @@ class ImportForm(forms.Form):
     def create_run(self, user) -> ImportRun:
         upload = self.cleaned_data["file"]
         return ImportRun.objects.create(
-            format=self.cleaned_data["format"], filename=upload.name[:200],
-            content=upload.read(), dry_run=self.cleaned_data["dry_run"], created_by=user,
+            format=self.cleaned_data["format"],
+            filename=upload.name[:200],
+            content=upload.read(),
+            dry_run=self.cleaned_data["dry_run"],
+            created_by=user,
         )
 
 

@@ -79,8 +79,12 @@ class ImportReport:
 
     def as_dict(self):
         return {
-            "total": self.total, "created": self.created, "updated": self.updated,
-            "unchanged": self.unchanged, "dry_run": self.dry_run, "error_count": self.error_count,
+            "total": self.total,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "dry_run": self.dry_run,
+            "error_count": self.error_count,
             "summary": self.summary(),
         }
 
@@ -104,6 +108,7 @@ class _Errors:
 
 
 # --- decoding ---------------------------------------------------------------------------------
+
 
 def decode(data: bytes) -> str:
     """The text of an uploaded CSV: UTF-8 (with or without BOM), else Shift_JIS/CP932.
@@ -193,12 +198,32 @@ def _coordinates(lat: str, lng: str, errors, line) -> tuple[float | None, float 
 # --- the two formats ---------------------------------------------------------------------------
 
 IRYOJOHO_COLUMNS = [
-    "ID", "正式名称", "正式名称（フリガナ）", "都道府県コード", "市区町村コード", "所在地",
-    "所在地座標（緯度）", "所在地座標（経度）", "案内用ホームページアドレス", "合計病床数",
+    "ID",
+    "正式名称",
+    "正式名称（フリガナ）",
+    "都道府県コード",
+    "市区町村コード",
+    "所在地",
+    "所在地座標（緯度）",
+    "所在地座標（経度）",
+    "案内用ホームページアドレス",
+    "合計病床数",
 ]
 KAIGO_COLUMNS = [
-    "都道府県コード又は市町村コード", "事業所名", "事業所名カナ", "サービスの種類", "住所",
-    "方書（ビル名等）", "緯度", "経度", "電話番号", "FAX番号", "法人の名称", "事業所番号", "定員", "URL",
+    "都道府県コード又は市町村コード",
+    "事業所名",
+    "事業所名カナ",
+    "サービスの種類",
+    "住所",
+    "方書（ビル名等）",
+    "緯度",
+    "経度",
+    "電話番号",
+    "FAX番号",
+    "法人の名称",
+    "事業所番号",
+    "定員",
+    "URL",
 ]
 
 # サービスの種類 (NFKC-normalised) → facility kind code, for the services that place a person.
@@ -269,7 +294,8 @@ class _Context:
         if pk is not None:
             return pk
         candidates = [
-            (city, pk) for city, pk in self.designated_cities
+            (city, pk)
+            for city, pk in self.designated_cities
             if city[:2] == code5[:2] and city <= code5 and int(code5) - int(city) < 30
         ]
         return candidates[-1][1] if candidates else None
@@ -300,11 +326,21 @@ def _parse_iryojoho(row: dict, line: int, ctx: _Context, errors) -> Record | Non
     kind = ctx.kind("hospital")
     if kind is None:
         errors.add(line, "施設種別「病院」(hospital) が登録されていません。")
-    return Record(line, official_id, dict(
-        name=name[:200], kana=_clean(row["正式名称（フリガナ）"])[:200], kind_id=kind,
-        municipality_id=municipality, address=_clean(row["所在地"])[:300], lat=lat, lng=lng,
-        url=_url(row["案内用ホームページアドレス"]), beds_total=beds,
-    ))
+    return Record(
+        line,
+        official_id,
+        dict(
+            name=name[:200],
+            kana=_clean(row["正式名称（フリガナ）"])[:200],
+            kind_id=kind,
+            municipality_id=municipality,
+            address=_clean(row["所在地"])[:300],
+            lat=lat,
+            lng=lng,
+            url=_url(row["案内用ホームページアドレス"]),
+            beds_total=beds,
+        ),
+    )
 
 
 def _parse_kaigo(row: dict, line: int, ctx: _Context, errors) -> Record | None:
@@ -333,13 +369,24 @@ def _parse_kaigo(row: dict, line: int, ctx: _Context, errors) -> Record | None:
     building = _clean(row["方書（ビル名等）"])
     if building and building not in address:
         address = f"{address} {building}"
-    return Record(line, official_id, dict(
-        name=name[:200], kana=_clean(row["事業所名カナ"])[:200], kind_id=kind,
-        municipality_id=municipality, address=address[:300], lat=lat, lng=lng,
-        phone=_clean(row["電話番号"])[:30], fax=_clean(row["FAX番号"])[:30],
-        corporation=_clean(row["法人の名称"])[:200], url=_url(row["URL"]),
-        beds_total=capacity or None,  # 0 means "not stated" in this format
-    ))
+    return Record(
+        line,
+        official_id,
+        dict(
+            name=name[:200],
+            kana=_clean(row["事業所名カナ"])[:200],
+            kind_id=kind,
+            municipality_id=municipality,
+            address=address[:300],
+            lat=lat,
+            lng=lng,
+            phone=_clean(row["電話番号"])[:30],
+            fax=_clean(row["FAX番号"])[:30],
+            corporation=_clean(row["法人の名称"])[:200],
+            url=_url(row["URL"]),
+            beds_total=capacity or None,  # 0 means "not stated" in this format
+        ),
+    )
 
 
 PARSERS = {
@@ -349,6 +396,7 @@ PARSERS = {
 
 
 # --- validation and writing -------------------------------------------------------------------
+
 
 def validate(text: str, fmt: str, report: ImportReport, progress: Progress | None = None) -> list[Record]:
     """Parse and check every row; errors go to the report. Writes nothing."""
@@ -366,8 +414,12 @@ def validate(text: str, fmt: str, report: ImportReport, progress: Progress | Non
         return []
     missing = [name for name in required if name not in header]
     if missing:
-        errors.add(1, "見出し行に必要な列がありません: " + "、".join(missing)
-                   + "。形式の選択が正しいか確認してください。")
+        errors.add(
+            1,
+            "見出し行に必要な列がありません: "
+            + "、".join(missing)
+            + "。形式の選択が正しいか確認してください。",
+        )
         return []
     ctx = _Context()
     records, seen = [], {}
@@ -384,7 +436,10 @@ def validate(text: str, fmt: str, report: ImportReport, progress: Progress | Non
                 record = parse(dict(zip(header, cells)), start, ctx, errors)
                 if record is not None:
                     if record.official_id in seen:
-                        errors.add(start, f"施設番号 {record.official_id} が {seen[record.official_id]}行目と重複しています。")
+                        errors.add(
+                            start,
+                            f"施設番号 {record.official_id} が {seen[record.official_id]}行目と重複しています。",
+                        )
                     else:
                         seen[record.official_id] = start
                         records.append(record)
@@ -397,12 +452,13 @@ def validate(text: str, fmt: str, report: ImportReport, progress: Progress | Non
     return records
 
 
-def _write(records: list[Record], source: str, report: ImportReport, dry_run: bool,
-           progress: Progress | None):
+def _write(
+    records: list[Record], source: str, report: ImportReport, dry_run: bool, progress: Progress | None
+):
     ids = [record.official_id for record in records]
     existing = {}
     for start in range(0, len(ids), 500):  # stay under SQLite's parameter limit
-        for facility in Facility.objects.filter(source=source, official_id__in=ids[start:start + 500]):
+        for facility in Facility.objects.filter(source=source, official_id__in=ids[start : start + 500]):
             existing[facility.official_id] = facility
     to_create, to_update, changed_fields = [], [], set()
     for record in records:
@@ -424,7 +480,7 @@ def _write(records: list[Record], source: str, report: ImportReport, dry_run: bo
     now = timezone.now()
     done = 0
     for start in range(0, len(to_create), PROGRESS_EVERY):
-        batch = to_create[start:start + PROGRESS_EVERY]
+        batch = to_create[start : start + PROGRESS_EVERY]
         Facility.objects.bulk_create(batch)
         done += len(batch)
         if progress:
@@ -432,7 +488,7 @@ def _write(records: list[Record], source: str, report: ImportReport, dry_run: bo
     for facility in to_update:
         facility.updated_at = now
     for start in range(0, len(to_update), PROGRESS_EVERY):
-        batch = to_update[start:start + PROGRESS_EVERY]
+        batch = to_update[start : start + PROGRESS_EVERY]
         Facility.objects.bulk_update(batch, sorted(changed_fields | {"updated_at"}))
         done += len(batch)
         if progress:
@@ -442,8 +498,9 @@ def _write(records: list[Record], source: str, report: ImportReport, dry_run: bo
         Unit.objects.filter(facility__in=[facility.pk for facility in to_update]).sync_search_fields()
 
 
-def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,
-                      progress: Progress | None = None, before_write=None) -> ImportReport:
+def import_facilities(
+    data: bytes, fmt: str, *, dry_run: bool = False, progress: Progress | None = None, before_write=None
+) -> ImportReport:
     """Import one government CSV file; all of it or, on any error, nothing.
 
     Raises ImportFailed (with the report and its line-numbered errors) when the file is refused.
@@ -472,6 +529,7 @@ def import_facilities(data: bytes, fmt: str, *, dry_run: bool = False,
 
 # --- the office's web import, run by the worker ------------------------------------------------
 
+
 def process_pending_imports() -> int:
     """Worker task: import the oldest waiting ImportRun, if any; returns how many were handled.
 
@@ -486,7 +544,9 @@ def process_pending_imports() -> int:
     if run is None:
         return 0
     claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PENDING).update(
-        status=ImportRun.Status.RUNNING, phase=ImportRun.Phase.VALIDATING, started_at=timezone.now(),
+        status=ImportRun.Status.RUNNING,
+        phase=ImportRun.Phase.VALIDATING,
+        started_at=timezone.now(),
     )
     if not claimed:
         return 0  # another worker took it
@@ -497,33 +557,48 @@ def process_pending_imports() -> int:
 
     def before_write(report):
         ImportRun.objects.filter(pk=run.pk).update(
-            phase=ImportRun.Phase.WRITING, processed=report.total, total=report.total,
+            phase=ImportRun.Phase.WRITING,
+            processed=report.total,
+            total=report.total,
         )
 
     finished = dict(phase=ImportRun.Phase.FINISHED, finished_at=timezone.now())
     try:
         report = import_facilities(
-            bytes(run.content), run.format, dry_run=run.dry_run, progress=progress,
+            bytes(run.content),
+            run.format,
+            dry_run=run.dry_run,
+            progress=progress,
             before_write=before_write,
         )
     except ImportFailed as exc:
         report = exc.report
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, summary=report.summary(), error_count=report.error_count,
-            errors=[error.as_dict() for error in report.errors], total=report.total, **finished,
+            status=ImportRun.Status.FAILED,
+            summary=report.summary(),
+            error_count=report.error_count,
+            errors=[error.as_dict() for error in report.errors],
+            total=report.total,
+            **finished,
         )
         return 1
     except Exception:
         log.exception("import run %s failed", run.pk)
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, summary="取込み中に予期しないエラーが起きました。何も取り込まれていません。",
+            status=ImportRun.Status.FAILED,
+            summary="取込み中に予期しないエラーが起きました。何も取り込まれていません。",
             **finished,
         )
         return 1
     log.info("import run %s (%s): %s", run.pk, run.filename, report.summary())
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.DONE, summary=report.summary(), total=report.total,
-        processed=report.total, created_count=report.created, updated_count=report.updated,
-        unchanged_count=report.unchanged, **finished,
+        status=ImportRun.Status.DONE,
+        summary=report.summary(),
+        total=report.total,
+        processed=report.total,
+        created_count=report.created,
+        updated_count=report.updated,
+        unchanged_count=report.unchanged,
+        **finished,
     )
     return 1

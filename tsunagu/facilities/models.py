@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from tsunagu.network.models import CareNeed, FacilityKind, MedicalArea, Municipality, care_levels_of
 
-
 _UNSET = object()
 
 
@@ -55,7 +54,9 @@ class Facility(models.Model):
     beds_total = models.PositiveIntegerField(_("許可病床・定員"), null=True, blank=True)
     source = models.CharField(_("出典"), max_length=20, choices=Source.choices, default=Source.MANUAL)
     official_id = models.CharField(
-        _("公的な施設番号"), max_length=20, blank=True,
+        _("公的な施設番号"),
+        max_length=20,
+        blank=True,
         help_text=_("医療情報ネットのID、または介護保険事業所番号。再取込みの照合に使います。"),
     )
     note = models.TextField(_("施設からのお知らせ"), blank=True, max_length=2000)
@@ -85,8 +86,13 @@ class Facility(models.Model):
 
 # Unit columns the candidate search filters and ranks on, carried in its indexes.
 SEARCH_RANK_FIELDS = [
-    "capability_mask", "conditional_mask", "care_level_mask", "search_vacancy_at",
-    "search_lat", "search_lng", "cost_min",
+    "capability_mask",
+    "conditional_mask",
+    "care_level_mask",
+    "search_vacancy_at",
+    "search_lat",
+    "search_lng",
+    "cost_min",
     # Also the index's own condition: SQLite reads an index as covering only when it holds
     # every column that the query names.
     "search_open",
@@ -102,9 +108,9 @@ class UnitQuerySet(models.QuerySet):
         """Units whose accepted capabilities (yes or conditional) include every required bit."""
         if not required_mask:
             return self
-        return self.alias(
-            _covered=models.F("capability_mask").bitand(required_mask)
-        ).filter(_covered=required_mask)
+        return self.alias(_covered=models.F("capability_mask").bitand(required_mask)).filter(
+            _covered=required_mask
+        )
 
     def with_free_beds(self):
         return self.filter(vacancy__free_now__gt=0)
@@ -136,11 +142,13 @@ class Unit(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     beds = models.PositiveIntegerField(_("病床数・定員"), default=0)
     sex_matters = models.BooleanField(
-        _("男女別に空床を管理する"), default=False,
+        _("男女別に空床を管理する"),
+        default=False,
         help_text=_("多床室などで男女別に空きを数える場合"),
     )
     care_level_mask = models.PositiveIntegerField(
-        _("受入れ可能な要介護度"), default=0,
+        _("受入れ可能な要介護度"),
+        default=0,
         help_text=_("0 は要介護度を問わないことを表します"),
     )
     cost_min = models.PositiveIntegerField(_("月額費用の目安(下限・円)"), null=True, blank=True)
@@ -153,8 +161,13 @@ class Unit(models.Model):
     # Copies for the candidate search (tsunagu/cases/search.py), so that it reads one table
     # through one index. Written only by Unit.sync_search_fields(); never edited by hand.
     search_area = models.ForeignKey(
-        MedicalArea, null=True, blank=True, editable=False, on_delete=models.SET_NULL,
-        related_name="+", db_index=False,
+        MedicalArea,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     search_pref = models.CharField(max_length=2, blank=True, editable=False)
     search_lat = models.FloatField(null=True, blank=True, editable=False)
@@ -187,15 +200,21 @@ class Unit(models.Model):
         indexes = [
             models.Index(
                 fields=["search_area", "kind", *SEARCH_RANK_FIELDS],
-                condition=models.Q(search_open=True), include=["id"], name="unit_search_area",
+                condition=models.Q(search_open=True),
+                include=["id"],
+                name="unit_search_area",
             ),
             models.Index(
                 fields=["search_pref", "kind", *SEARCH_RANK_FIELDS],
-                condition=models.Q(search_open=True), include=["id"], name="unit_search_pref",
+                condition=models.Q(search_open=True),
+                include=["id"],
+                name="unit_search_pref",
             ),
             models.Index(
                 fields=["search_lat", "search_lng", *SEARCH_RANK_FIELDS_BUT_PLACE],
-                condition=models.Q(search_open=True), include=["id"], name="unit_search_latlng",
+                condition=models.Q(search_open=True),
+                include=["id"],
+                name="unit_search_latlng",
             ),
         ]
 
@@ -227,9 +246,7 @@ class Unit(models.Model):
             self.active and facility.active and (self.search_free_now or self.search_expected_7d)
         )
         if save and self.pk:
-            Unit.objects.filter(pk=self.pk).update(**{
-                field: getattr(self, field) for field in SEARCH_FIELDS
-            })
+            Unit.objects.filter(pk=self.pk).update(**{field: getattr(self, field) for field in SEARCH_FIELDS})
 
     def refresh_capability_masks(self, save=True):
         """Recompute the search masks from this unit's capability rows."""
@@ -248,8 +265,14 @@ class Unit(models.Model):
 
 
 SEARCH_FIELDS = (
-    "search_area_id", "search_pref", "search_lat", "search_lng", "search_free_now",
-    "search_expected_7d", "search_vacancy_at", "search_open",
+    "search_area_id",
+    "search_pref",
+    "search_lat",
+    "search_lng",
+    "search_free_now",
+    "search_expected_7d",
+    "search_vacancy_at",
+    "search_open",
 )
 SEARCH_FIELDS_WRITE = tuple(field.removesuffix("_id") for field in SEARCH_FIELDS)
 
@@ -335,7 +358,9 @@ class CoordinationDesk(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="desks")
     name = models.CharField(_("窓口名"), max_length=100, default="地域医療連携室")
-    role = models.CharField(_("担当職種"), max_length=100, blank=True, help_text=_("例: MSW、退院調整看護師、生活相談員"))
+    role = models.CharField(
+        _("担当職種"), max_length=100, blank=True, help_text=_("例: MSW、退院調整看護師、生活相談員")
+    )
     phone = models.CharField(_("電話"), max_length=30, blank=True)
     fax = models.CharField(_("FAX"), max_length=30, blank=True)
     email = models.EmailField(_("メール"), blank=True)

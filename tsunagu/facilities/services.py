@@ -12,7 +12,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tsunagu.facilities.models import (
-    Facility, Unit, UnitCapability, Vacancy, VacancyEvent, stale_before,
+    Facility,
+    Unit,
+    UnitCapability,
+    Vacancy,
+    VacancyEvent,
+    stale_before,
 )
 from tsunagu.network.models import distance_km
 
@@ -37,8 +42,15 @@ def record_vacancy(unit, *, by, free_now, expected_7d, free_male=None, free_fema
     vacancy.updated_by = by
     vacancy.save()
     VacancyEvent.objects.create(
-        unit=unit, free_now=free_now, free_male=free_male, free_female=free_female,
-        expected_7d=expected_7d, note=note, unchanged=False, at=now, by=by,
+        unit=unit,
+        free_now=free_now,
+        free_male=free_male,
+        free_female=free_female,
+        expected_7d=expected_7d,
+        note=note,
+        unchanged=False,
+        at=now,
+        by=by,
     )
     unit.vacancy = vacancy
     unit.sync_search_fields(vacancy=vacancy)
@@ -54,9 +66,15 @@ def confirm_vacancy_unchanged(unit, *, by):
     vacancy.updated_by = by
     vacancy.save(update_fields=["updated_at", "updated_by"])
     VacancyEvent.objects.create(
-        unit=unit, free_now=vacancy.free_now, free_male=vacancy.free_male,
-        free_female=vacancy.free_female, expected_7d=vacancy.expected_7d, note=vacancy.note,
-        unchanged=True, at=now, by=by,
+        unit=unit,
+        free_now=vacancy.free_now,
+        free_male=vacancy.free_male,
+        free_female=vacancy.free_female,
+        expected_7d=vacancy.expected_7d,
+        note=vacancy.note,
+        unchanged=True,
+        at=now,
+        by=by,
     )
     unit.vacancy = vacancy
     unit.sync_search_fields(vacancy=vacancy)
@@ -111,8 +129,10 @@ def save_facility_profile(form):
 
 # --- directory ------------------------------------------------------------------------------
 
-def directory_queryset(*, name="", area=None, municipality=None, kind=None, need_mask=0, free_now=False,
-                       near=None):
+
+def directory_queryset(
+    *, name="", area=None, municipality=None, kind=None, need_mask=0, free_now=False, near=None
+):
     """Active facilities matching the directory filters, ordered by distance from `near` or by kana.
 
     Unit-level filters (care needs, free beds) must hold for one and the same active unit.
@@ -143,9 +163,9 @@ def directory_queryset(*, name="", area=None, municipality=None, kind=None, need
         lng = Coalesce(F("lng"), F("municipality__lng"))
         dlat = lat - Value(near.lat)
         dlng = (lng - Value(near.lng)) * Value(cos0)
-        facilities = facilities.annotate(
-            distance2=_float(dlat * dlat + dlng * dlng)
-        ).order_by(F("distance2").asc(nulls_last=True), "kana", "name")
+        facilities = facilities.annotate(distance2=_float(dlat * dlat + dlng * dlng)).order_by(
+            F("distance2").asc(nulls_last=True), "kana", "name"
+        )
     else:
         facilities = facilities.order_by("kana", "name")
     return facilities
@@ -196,7 +216,8 @@ def directory_rows(facilities, near=None) -> list[DirectoryRow]:
             row.distance_km = distance_km(
                 facility.lat if facility.lat is not None else facility.municipality.lat,
                 facility.lng if facility.lng is not None else facility.municipality.lng,
-                near.lat, near.lng,
+                near.lat,
+                near.lng,
             )
         rows.append(row)
     return rows

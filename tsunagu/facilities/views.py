@@ -12,17 +12,30 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tsunagu.accounts.access import (
-    get_own_facility_or_404, get_own_unit_or_404, member_facility, require_member,
+    get_own_facility_or_404,
+    get_own_unit_or_404,
+    member_facility,
+    require_member,
 )
 from tsunagu.accounts.models import Membership
 from tsunagu.audit.services import Action, record
 from tsunagu.facilities import services
 from tsunagu.facilities.forms import (
-    CapabilityForm, DeskForm, DirectoryFilterForm, FacilityProfileForm, MemberAddForm, RoleForm,
-    UnitForm, VacancyForm,
+    CapabilityForm,
+    DeskForm,
+    DirectoryFilterForm,
+    FacilityProfileForm,
+    MemberAddForm,
+    RoleForm,
+    UnitForm,
+    VacancyForm,
 )
 from tsunagu.facilities.models import (
-    CoordinationDesk, Facility, Unit, UnitCapability, VacancyEvent,
+    CoordinationDesk,
+    Facility,
+    Unit,
+    UnitCapability,
+    VacancyEvent,
 )
 from tsunagu.network.models import CareNeed
 
@@ -40,6 +53,7 @@ def _may_administer(user, facility) -> bool:
 
 # --- directory and facility page ------------------------------------------------------------
 
+
 @require_GET
 def directory(request):
     """The network directory: filters, distance order, free beds and freshness per facility."""
@@ -49,8 +63,13 @@ def directory(request):
         data = form.cleaned_data
         near = data["near"]
         filters = dict(
-            area=data["area"], municipality=data["municipality"], kind=data["kind"],
-            need_mask=form.need_mask, free_now=data["free_now"], near=near, name=data["q"],
+            area=data["area"],
+            municipality=data["municipality"],
+            kind=data["kind"],
+            need_mask=form.need_mask,
+            free_now=data["free_now"],
+            near=near,
+            name=data["q"],
         )
     facilities = services.directory_queryset(**filters)
     page = Paginator(facilities, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -84,22 +103,23 @@ def detail(request, facility_id):
     units = list(
         facility.units.filter(**({} if may_edit else {"active": True}))
         .select_related("kind", "vacancy", "vacancy__updated_by")
-        .prefetch_related(
-            Prefetch("capabilities", queryset=UnitCapability.objects.select_related("need"))
-        )
+        .prefetch_related(Prefetch("capabilities", queryset=UnitCapability.objects.select_related("need")))
     )
-    history = (
-        VacancyEvent.objects.filter(unit__facility=facility)
-        .select_related("unit", "by")[:HISTORY_LENGTH]
+    history = VacancyEvent.objects.filter(unit__facility=facility).select_related("unit", "by")[
+        :HISTORY_LENGTH
+    ]
+    return render(
+        request,
+        "facilities/detail.html",
+        {
+            "facility": facility,
+            "desks": list(facility.desks.all()),
+            "units": [_unit_view(unit) for unit in units],
+            "history": history,
+            "may_edit": may_edit,
+            "may_administer": _may_administer(request.user, facility),
+        },
     )
-    return render(request, "facilities/detail.html", {
-        "facility": facility,
-        "desks": list(facility.desks.all()),
-        "units": [_unit_view(unit) for unit in units],
-        "history": history,
-        "may_edit": may_edit,
-        "may_administer": _may_administer(request.user, facility),
-    })
 
 
 def _unit_view(unit):
@@ -107,15 +127,21 @@ def _unit_view(unit):
     groups = {}
     for cap in unit.capabilities.all():
         groups.setdefault(cap.need.get_group_display(), []).append(cap)
-    return {"unit": unit, "vacancy": getattr(unit, "vacancy", None), "capability_groups": list(groups.items())}
+    return {
+        "unit": unit,
+        "vacancy": getattr(unit, "vacancy", None),
+        "capability_groups": list(groups.items()),
+    }
 
 
 # --- daily vacancy update -------------------------------------------------------------------
 
+
 def _vacancy_units(facility):
     return list(
-        Unit.objects.filter(facility=facility, active=True)
-        .select_related("kind", "facility__municipality", "vacancy", "vacancy__updated_by")
+        Unit.objects.filter(facility=facility, active=True).select_related(
+            "kind", "facility__municipality", "vacancy", "vacancy__updated_by"
+        )
     )
 
 
@@ -144,16 +170,25 @@ def vacancy_save(request, unit_id):
         if form.is_valid():
             data = form.cleaned_data
             services.record_vacancy(
-                unit, by=request.user, free_now=data["free_now"], free_male=data["free_male"],
-                free_female=data["free_female"], expected_7d=data["expected_7d"], note=data["note"],
+                unit,
+                by=request.user,
+                free_now=data["free_now"],
+                free_male=data["free_male"],
+                free_female=data["free_female"],
+                expected_7d=data["expected_7d"],
+                note=data["note"],
             )
             record(request, Action.UPDATE, unit, detail={"vacancy": data["free_now"]})
             form = VacancyForm(unit=unit)
             saved = _("保存しました。")
     if request.htmx:
-        return render(request, "facilities/_vacancy_card.html", {
-            "card": {"unit": unit, "form": form, "saved": saved},
-        })
+        return render(
+            request,
+            "facilities/_vacancy_card.html",
+            {
+                "card": {"unit": unit, "form": form, "saved": saved},
+            },
+        )
     if saved:
         messages.success(request, f"{unit.name}: {saved}")
         if member_facility(request.user) != unit.facility:  # the office correcting a facility
@@ -178,6 +213,7 @@ def vacancy_confirm_all(request):
 
 # --- the facility's own profile -------------------------------------------------------------
 
+
 @require_http_methods(["GET", "POST"])
 def profile_edit(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id)
@@ -197,7 +233,10 @@ def unit_add(request, facility_id):
     if request.method == "POST" and form.is_valid():
         unit = services.save_unit(form)
         record(request, Action.CREATE, unit)
-        messages.success(request, _("「%(name)s」を追加しました。受入れ可能な医療処置を設定してください。") % {"name": unit.name})
+        messages.success(
+            request,
+            _("「%(name)s」を追加しました。受入れ可能な医療処置を設定してください。") % {"name": unit.name},
+        )
         return redirect("facilities:unit_capabilities", unit.public_id)
     return render(request, "facilities/unit_form.html", {"facility": facility, "form": form, "unit": None})
 
@@ -211,7 +250,9 @@ def unit_edit(request, unit_id):
         record(request, Action.UPDATE, unit, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("「%(name)s」を保存しました。") % {"name": unit.name})
         return redirect("facilities:detail", unit.facility.public_id)
-    return render(request, "facilities/unit_form.html", {"facility": unit.facility, "form": form, "unit": unit})
+    return render(
+        request, "facilities/unit_form.html", {"facility": unit.facility, "form": form, "unit": unit}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,14 +264,23 @@ def unit_capabilities(request, unit_id):
     if request.method == "POST" and form.is_valid():
         services.save_unit_capabilities(unit, form.levels())
         record(request, Action.UPDATE, unit, detail={"capabilities": True})
-        messages.success(request, _("「%(name)s」の受入れ可能な医療処置を保存しました。") % {"name": unit.name})
+        messages.success(
+            request, _("「%(name)s」の受入れ可能な医療処置を保存しました。") % {"name": unit.name}
+        )
         return redirect("facilities:detail", unit.facility.public_id)
-    return render(request, "facilities/capabilities_form.html", {
-        "facility": unit.facility, "unit": unit, "form": form,
-    })
+    return render(
+        request,
+        "facilities/capabilities_form.html",
+        {
+            "facility": unit.facility,
+            "unit": unit,
+            "form": form,
+        },
+    )
 
 
 # --- coordination desks (facility admin) ----------------------------------------------------
+
 
 def _own_desk_or_404(user, desk_id):
     desk = get_object_or_404(CoordinationDesk.objects.select_related("facility"), public_id=desk_id)
@@ -248,9 +298,15 @@ def desks(request, facility_id):
         record(request, Action.CREATE, desk)
         messages.success(request, _("窓口を追加しました。"))
         return redirect("facilities:desks", facility.public_id)
-    return render(request, "facilities/desks.html", {
-        "facility": facility, "desks": list(facility.desks.all()), "form": form,
-    })
+    return render(
+        request,
+        "facilities/desks.html",
+        {
+            "facility": facility,
+            "desks": list(facility.desks.all()),
+            "form": form,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -262,7 +318,9 @@ def desk_edit(request, desk_id):
         record(request, Action.UPDATE, desk)
         messages.success(request, _("窓口を保存しました。"))
         return redirect("facilities:desks", desk.facility.public_id)
-    return render(request, "facilities/desk_form.html", {"facility": desk.facility, "desk": desk, "form": form})
+    return render(
+        request, "facilities/desk_form.html", {"facility": desk.facility, "desk": desk, "form": form}
+    )
 
 
 @require_POST
@@ -277,6 +335,7 @@ def desk_delete(request, desk_id):
 
 # --- members (facility admin; the office for any facility) ----------------------------------
 
+
 @require_http_methods(["GET", "POST"])
 def members(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
@@ -287,10 +346,16 @@ def members(request, facility_id):
         messages.success(request, _("%(name)s さんを追加しました。") % {"name": user})
         return redirect("facilities:members", facility.public_id)
     memberships = facility.memberships.select_related("user").order_by("-role", "user__username")
-    return render(request, "facilities/members.html", {
-        "facility": facility, "memberships": memberships, "form": form,
-        "roles": Membership.Role.choices,
-    })
+    return render(
+        request,
+        "facilities/members.html",
+        {
+            "facility": facility,
+            "memberships": memberships,
+            "form": form,
+            "roles": Membership.Role.choices,
+        },
+    )
 
 
 @require_POST
@@ -309,7 +374,12 @@ def member_role(request, facility_id, user_id):
         except services.LastAdminError:
             messages.error(request, _("施設管理者が一人もいなくなるため、役割を変更できません。"))
         else:
-            messages.success(request, _("%(name)s さんの役割を「%(role)s」にしました。") % {
-                "name": membership.user, "role": membership.get_role_display(),
-            })
+            messages.success(
+                request,
+                _("%(name)s さんの役割を「%(role)s」にしました。")
+                % {
+                    "name": membership.user,
+                    "role": membership.get_role_display(),
+                },
+            )
     return redirect("facilities:members", facility.public_id)

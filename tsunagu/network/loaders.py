@@ -100,17 +100,25 @@ def load_municipalities(all_japan: bool = False) -> LoadResult:
                 continue
             city, _, ward = row["city"].partition(" ")
             rows[row["lgcode"]] = dict(
-                name=city + ward, kana=row["citykana"].replace(" ", ""),
-                pref_code=row["pid"].zfill(2), pref_name=row["pref"], area_id=None,
-                lat=_float(row["lat"]), lng=_float(row["lng"]),
+                name=city + ward,
+                kana=row["citykana"].replace(" ", ""),
+                pref_code=row["pid"].zfill(2),
+                pref_name=row["pref"],
+                area_id=None,
+                lat=_float(row["lat"]),
+                lng=_float(row["lng"]),
             )
             if ward:
                 parents[row["lgcode"]] = city_codes.get((row["pid"], city))
     for row in read_csv(KANAGAWA_MAPPING):
         rows[row["lgcode"]] = dict(
-            name=row["name"], kana=row["kana"], pref_code=row["lgcode"][:2], pref_name=row["pref"],
+            name=row["name"],
+            kana=row["kana"],
+            pref_code=row["lgcode"][:2],
+            pref_name=row["pref"],
             area_id=areas.get(row["medical_area_code"]),
-            lat=_float(row["lat_cityhall"]), lng=_float(row["lng_cityhall"]),
+            lat=_float(row["lat_cityhall"]),
+            lng=_float(row["lng_cityhall"]),
         )
         if row["parent_lgcode"]:
             parents[row["lgcode"]] = row["parent_lgcode"]

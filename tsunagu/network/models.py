@@ -36,12 +36,20 @@ class Municipality(models.Model):
     pref_code = models.CharField(_("都道府県コード"), max_length=2, db_index=True)
     pref_name = models.CharField(_("都道府県"), max_length=10)
     area = models.ForeignKey(
-        MedicalArea, verbose_name=_("二次医療圏"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="municipalities",
+        MedicalArea,
+        verbose_name=_("二次医療圏"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="municipalities",
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("政令市"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="wards",
+        "self",
+        verbose_name=_("政令市"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wards",
     )
     lat = models.FloatField(_("緯度"), null=True, blank=True)
     lng = models.FloatField(_("経度"), null=True, blank=True)
@@ -75,7 +83,8 @@ class FacilityKind(models.Model):
     group = models.CharField(_("分類"), max_length=20, choices=Group.choices)
     has_beds = models.BooleanField(_("入所・入院の受入れ"), default=True)
     is_unit_kind = models.BooleanField(
-        _("病棟・サービス単位として使う"), default=True,
+        _("病棟・サービス単位として使う"),
+        default=True,
         help_text=_("病棟種別やサービス種別として単位に付けられるもの"),
     )
     sort_order = models.PositiveSmallIntegerField(_("並び順"), default=0)
@@ -111,11 +120,13 @@ class CareNeed(models.Model):
     label = models.CharField(_("名称"), max_length=60)
     group = models.CharField(_("分類"), max_length=20, choices=Group.choices)
     bit = models.PositiveSmallIntegerField(
-        _("ビット位置"), unique=True,
+        _("ビット位置"),
+        unique=True,
         help_text=_("検索用の内部番号 (0〜62)。一度決めたら変えないでください。"),
     )
     at_night_matters = models.BooleanField(
-        _("夜間の対応を区別する"), default=False,
+        _("夜間の対応を区別する"),
+        default=False,
         help_text=_("喀痰吸引のように、夜間も必要かどうかで受入れが変わるもの"),
     )
     sort_order = models.PositiveSmallIntegerField(_("並び順"), default=0)

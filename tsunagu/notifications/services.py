@@ -29,13 +29,19 @@ def notify(facility, kind, text, *, referral=None, link=""):
 
     Call inside the transaction that made the change, so both commit together.
     """
-    notification = Notification.objects.create(facility=facility, kind=kind, text=text[:300], referral=referral)
+    notification = Notification.objects.create(
+        facility=facility, kind=kind, text=text[:300], referral=referral
+    )
     if kind in EMAIL_KINDS:
-        recipients = User.objects.filter(
-            membership__facility=facility, is_active=True, wants_email=True
-        ).exclude(email="").values_list("email", flat=True)
-        body = f"{text}\n\n{settings.SITE_ROOT}{link}\n\n-- {settings.SITE_NAME}\n" \
-               "このメールは送信専用です。患者さんの個人情報は記載されません。"
+        recipients = (
+            User.objects.filter(membership__facility=facility, is_active=True, wants_email=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        body = (
+            f"{text}\n\n{settings.SITE_ROOT}{link}\n\n-- {settings.SITE_NAME}\n"
+            "このメールは送信専用です。患者さんの個人情報は記載されません。"
+        )
         OutgoingEmail.objects.bulk_create(
             OutgoingEmail(to=email, subject=f"[つなぐ] {text[:150]}", body=body, notification=notification)
             for email in recipients

@@ -90,8 +90,16 @@ def backup(path, alias="default") -> Path:
             raise BackupError(f"バックアップの検査に失敗しました: {result}")
     else:
         _require("pg_dump")
-        command = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(path),
-                   *_pg_args(db), str(db["NAME"])]
+        command = [
+            "pg_dump",
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            str(path),
+            *_pg_args(db),
+            str(db["NAME"]),
+        ]
         result = subprocess.run(command, env=_pg_env(db), capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(f"pg_dump が失敗しました: {result.stderr.strip()}")
@@ -125,9 +133,19 @@ def restore(path, alias="default"):
     else:
         _require("pg_restore")
         connections[alias].close()
-        command = ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                   "--single-transaction", "--exit-on-error", "--dbname", str(db["NAME"]),
-                   *_pg_args(db), str(path)]
+        command = [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "--dbname",
+            str(db["NAME"]),
+            *_pg_args(db),
+            str(path),
+        ]
         result = subprocess.run(command, env=_pg_env(db), capture_output=True, text=True)
         if result.returncode != 0:
             raise BackupError(f"pg_restore が失敗しました: {result.stderr.strip()}")

@@ -45,15 +45,27 @@ class ErrorOut(Schema):
 
 def _out(referral, user) -> dict:
     side = actor_side(referral, user)
-    allowed = [to for (direction, old, to), who in Referral.TRANSITIONS.items()
-               if direction == referral.direction and old == referral.status and who == side
-               and side in (Side.SENDER, Side.RECEIVER)]
+    allowed = [
+        to
+        for (direction, old, to), who in Referral.TRANSITIONS.items()
+        if direction == referral.direction
+        and old == referral.status
+        and who == side
+        and side in (Side.SENDER, Side.RECEIVER)
+    ]
     return {
-        "id": referral.public_id, "case": referral.case.ref, "direction": referral.direction,
-        "status": referral.status, "status_label": str(referral.get_status_display()),
-        "receiver": referral.receiver.name, "unit": referral.unit.name, "deadline": referral.deadline,
-        "earliest_date": referral.earliest_date, "decline_reason": referral.decline_reason,
-        "decline_note": referral.decline_note, "allowed": allowed,
+        "id": referral.public_id,
+        "case": referral.case.ref,
+        "direction": referral.direction,
+        "status": referral.status,
+        "status_label": str(referral.get_status_display()),
+        "receiver": referral.receiver.name,
+        "unit": referral.unit.name,
+        "deadline": referral.deadline,
+        "earliest_date": referral.earliest_date,
+        "decline_reason": referral.decline_reason,
+        "decline_note": referral.decline_note,
+        "allowed": allowed,
     }
 
 
@@ -64,8 +76,10 @@ def incoming(request):
     except PermissionDenied as error:
         raise HttpError(403, str(error)) from error
     referrals = (
-        Referral.objects.received_by(facility).filter(status__in=Referral.AWAITING_RECEIVER)
-        .select_related("case", "unit", "receiver").order_by("-created_at")[:200]
+        Referral.objects.received_by(facility)
+        .filter(status__in=Referral.AWAITING_RECEIVER)
+        .select_related("case", "unit", "receiver")
+        .order_by("-created_at")[:200]
     )
     return [_out(referral, request.user) for referral in referrals]
 
@@ -77,7 +91,9 @@ def detail(request, public_id: UUID):
     return _out(referral, request.user)
 
 
-@router.post("/{public_id}/transition", response={200: ReferralOut, 409: ErrorOut}, summary="打診の状態を変える")
+@router.post(
+    "/{public_id}/transition", response={200: ReferralOut, 409: ErrorOut}, summary="打診の状態を変える"
+)
 def transition(request, public_id: UUID, data: TransitionIn):
     """受入可 / 受入不可 / 要相談 / 決定 / 取り下げ …: refused with 409 and a Japanese message when the
     table, the current state or the caller's side does not allow it; nothing changes then."""
@@ -87,11 +103,19 @@ def transition(request, public_id: UUID, data: TransitionIn):
     before = referral.status
     try:
         referral.transition(
-            data.to, by=request.user, reason=data.reason, earliest_date=data.earliest_date,
-            decline_reason=data.decline_reason, decline_note=data.decline_note,
+            data.to,
+            by=request.user,
+            reason=data.reason,
+            earliest_date=data.earliest_date,
+            decline_reason=data.decline_reason,
+            decline_note=data.decline_note,
         )
     except TransitionRefused as error:
         return Status(409, {"detail": str(error)})
-    audit.record(request, AuditEvent.Action.TRANSITION, obj=referral,
-                 detail={"from": before, "to": referral.status, "via": "api"})
+    audit.record(
+        request,
+        AuditEvent.Action.TRANSITION,
+        obj=referral,
+        detail={"from": before, "to": referral.status, "via": "api"},
+    )
     return Status(200, _out(referral, request.user))

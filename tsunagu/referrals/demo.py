@@ -30,10 +30,15 @@ def _case(owner, by, needs, kinds, summary, **fields):
 
 
 def _units(case, count, must_include=None):
-    units = [c.unit for c in search_candidates(case, limit=count * 3).candidates if c.unit.facility_id != case.owner_id]
+    units = [
+        c.unit
+        for c in search_candidates(case, limit=count * 3).candidates
+        if c.unit.facility_id != case.owner_id
+    ]
     if must_include is not None:
         units = [u for u in units if u.facility_id == must_include.pk][:1] + [
-            u for u in units if u.facility_id != must_include.pk]
+            u for u in units if u.facility_id != must_include.pk
+        ]
     seen, chosen = set(), []
     for unit in units:
         if unit.facility_id not in seen:
@@ -69,14 +74,24 @@ def step_referrals(ctx):
         return
     tomorrow = timezone.localdate() + timedelta(days=1)
 
-    stroke = _case(hospital, msw, ["peg", "suction_day"], ["tokuyo", "roken"],
-                   "脳梗塞後。経口摂取困難で胃ろう造設済み。日中の喀痰吸引あり。",
-                   age_band=80, sex="female", municipality=hospital.municipality,
-                   condition_category="stroke", care_level="c4")
+    stroke = _case(
+        hospital,
+        msw,
+        ["peg", "suction_day"],
+        ["tokuyo", "roken"],
+        "脳梗塞後。経口摂取困難で胃ろう造設済み。日中の喀痰吸引あり。",
+        age_band=80,
+        sex="female",
+        municipality=hospital.municipality,
+        condition_category="stroke",
+        care_level="c4",
+    )
     units = _units(stroke, 6, must_include=carehome.facility)
     if units:
         referrals = list(
-            services.send_request(stroke, units, by=msw, message="ご検討をお願いします。").referrals.order_by("id")
+            services.send_request(stroke, units, by=msw, message="ご検討をお願いします。").referrals.order_by(
+                "id"
+            )
         )
         for index, referral in enumerate(referrals):
             if referral.receiver_id == carehome.facility.pk:
@@ -88,15 +103,33 @@ def step_referrals(ctx):
             elif index % 3 == 2:
                 referral.transition(S.DECLINED, by=user, decline_reason=Referral.DeclineReason.FULL)
 
-    _case(hospital, msw, ["peg"], ["tokuyo", "roken", "yuryo_kaigo"],
-          "誤嚥性肺炎で入院、治療終了。胃ろうあり。受入れの申し出を受け付けています。",
-          age_band=85, sex="male", municipality=hospital.municipality, condition_category="respiratory",
-          care_level="c3", published_for_offers=True)
+    _case(
+        hospital,
+        msw,
+        ["peg"],
+        ["tokuyo", "roken", "yuryo_kaigo"],
+        "誤嚥性肺炎で入院、治療終了。胃ろうあり。受入れの申し出を受け付けています。",
+        age_band=85,
+        sex="male",
+        municipality=hospital.municipality,
+        condition_category="respiratory",
+        care_level="c3",
+        published_for_offers=True,
+    )
 
-    home = _case(clinic.facility, clinic, ["iv_drip"], ["chiiki_houkatsu", "acute"],
-                 "在宅療養中。脱水で点滴が必要、本日中の入院先を探しています。",
-                 age_band=90, sex="female", municipality=clinic.facility.municipality,
-                 condition_category="disuse", care_level="c2", wished_date=timezone.localdate())
+    home = _case(
+        clinic.facility,
+        clinic,
+        ["iv_drip"],
+        ["chiiki_houkatsu", "acute"],
+        "在宅療養中。脱水で点滴が必要、本日中の入院先を探しています。",
+        age_band=90,
+        sex="female",
+        municipality=clinic.facility.municipality,
+        condition_category="disuse",
+        care_level="c2",
+        wished_date=timezone.localdate(),
+    )
     hospital_units = _units(home, 3)
     if hospital_units:
         services.send_request(home, hospital_units, by=clinic)

@@ -11,19 +11,27 @@ class SendForm(forms.Form):
     """The bulk request: chosen units (from the search results), deadline, message."""
 
     units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.active().select_related("facility", "kind"), to_field_name="public_id",
-        widget=forms.CheckboxSelectMultiple, label=_("依頼先"),
-        error_messages={"required": _("依頼先を1つ以上選んでください。"),
-                        "invalid_choice": _("選んだ依頼先が見つかりません。")},
+        queryset=Unit.objects.active().select_related("facility", "kind"),
+        to_field_name="public_id",
+        widget=forms.CheckboxSelectMultiple,
+        label=_("依頼先"),
+        error_messages={
+            "required": _("依頼先を1つ以上選んでください。"),
+            "invalid_choice": _("選んだ依頼先が見つかりません。"),
+        },
     )
     deadline = forms.DateTimeField(
-        label=_("回答期限"), required=False,
+        label=_("回答期限"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("空欄なら翌営業日の17:00です。"),
     )
     message = forms.CharField(
-        label=_("依頼先へのメッセージ(任意)"), required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}), validators=[validate_no_personal_data],
+        label=_("依頼先へのメッセージ(任意)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
     )
 
     def clean_deadline(self):
@@ -36,30 +44,52 @@ class SendForm(forms.Form):
 class AnswerForm(forms.Form):
     """The receiver's answer: 受入可 (date), 受入不可 (reason), 要相談 (question)."""
 
-    ACTIONS = {"accept": Referral.Status.ACCEPTED, "decline": Referral.Status.DECLINED, "ask": Referral.Status.ASKED}
+    ACTIONS = {
+        "accept": Referral.Status.ACCEPTED,
+        "decline": Referral.Status.DECLINED,
+        "ask": Referral.Status.ASKED,
+    }
 
     action = forms.ChoiceField(choices=[(key, key) for key in ACTIONS], widget=forms.HiddenInput)
-    earliest_date = forms.DateField(label=_("受入れ可能日"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
-    decline_reason = forms.ChoiceField(label=_("理由"), required=False, choices=Referral.DeclineReason.choices,
-                                       widget=forms.RadioSelect)
-    decline_note = forms.CharField(label=_("補足"), required=False, max_length=300,
-                                   validators=[validate_no_personal_data])
-    question = forms.CharField(label=_("相談したいこと"), required=False, max_length=2000,
-                               widget=forms.Textarea(attrs={"rows": 3}), validators=[validate_no_personal_data])
+    earliest_date = forms.DateField(
+        label=_("受入れ可能日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decline_reason = forms.ChoiceField(
+        label=_("理由"), required=False, choices=Referral.DeclineReason.choices, widget=forms.RadioSelect
+    )
+    decline_note = forms.CharField(
+        label=_("補足"), required=False, max_length=300, validators=[validate_no_personal_data]
+    )
+    question = forms.CharField(
+        label=_("相談したいこと"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
+    )
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(label=_("メッセージ"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-                           validators=[validate_no_personal_data])
+    body = forms.CharField(
+        label=_("メッセージ"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_no_personal_data],
+    )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("理由(任意)"), required=False, max_length=300,
-                             validators=[validate_no_personal_data])
+    reason = forms.CharField(
+        label=_("理由(任意)"), required=False, max_length=300, validators=[validate_no_personal_data]
+    )
 
 
 class OfferForm(forms.Form):
     unit = forms.UUIDField(widget=forms.HiddenInput)
-    message = forms.CharField(label=_("メッセージ(任意)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_no_personal_data])
+    message = forms.CharField(
+        label=_("メッセージ(任意)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_no_personal_data],
+    )

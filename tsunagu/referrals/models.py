@@ -133,10 +133,14 @@ class Referral(models.Model):
     receiver = models.ForeignKey(
         "facilities.Facility", on_delete=models.PROTECT, related_name="received_referrals"
     )
-    direction = models.CharField(_("種類"), max_length=10, choices=Direction.choices, default=Direction.REQUEST)
+    direction = models.CharField(
+        _("種類"), max_length=10, choices=Direction.choices, default=Direction.REQUEST
+    )
     status = models.CharField(_("状態"), max_length=12, choices=Status.choices, default=Status.SENT)
     earliest_date = models.DateField(_("受入れ可能日"), null=True, blank=True)
-    decline_reason = models.CharField(_("受入不可の理由"), max_length=12, choices=DeclineReason.choices, blank=True)
+    decline_reason = models.CharField(
+        _("受入不可の理由"), max_length=12, choices=DeclineReason.choices, blank=True
+    )
     decline_note = models.CharField(_("理由の補足"), max_length=300, blank=True)
     deadline = models.DateTimeField(_("回答期限"))
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -154,7 +158,9 @@ class Referral(models.Model):
         verbose_name_plural = _("打診")
         constraints = [
             models.UniqueConstraint(
-                fields=["case"], condition=models.Q(status="confirmed"), name="referral_one_confirmed_per_case"
+                fields=["case"],
+                condition=models.Q(status="confirmed"),
+                name="referral_one_confirmed_per_case",
             ),
             models.UniqueConstraint(
                 fields=["case", "unit"],
@@ -256,10 +262,15 @@ def with_referral_counts(cases):
     status = "referrals__status"
     return cases.annotate(
         n_referrals=models.Count("referrals", distinct=True),
-        n_unanswered=models.Count("referrals", filter=models.Q(**{f"{status}__in": Referral.AWAITING_RECEIVER}),
-                                  distinct=True),
-        n_accepted=models.Count("referrals", filter=models.Q(**{f"{status}__in": (Referral.Status.ACCEPTED,
-                                                                                  Referral.Status.OFFERED)}),
-                                distinct=True),
-        n_declined=models.Count("referrals", filter=models.Q(**{status: Referral.Status.DECLINED}), distinct=True),
+        n_unanswered=models.Count(
+            "referrals", filter=models.Q(**{f"{status}__in": Referral.AWAITING_RECEIVER}), distinct=True
+        ),
+        n_accepted=models.Count(
+            "referrals",
+            filter=models.Q(**{f"{status}__in": (Referral.Status.ACCEPTED, Referral.Status.OFFERED)}),
+            distinct=True,
+        ),
+        n_declined=models.Count(
+            "referrals", filter=models.Q(**{status: Referral.Status.DECLINED}), distinct=True
+        ),
     )

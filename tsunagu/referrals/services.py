@@ -64,7 +64,10 @@ def _notify_change(referral, to, by, reason):
     kind = Notification.Kind
     if to in (Status.ACCEPTED, Status.DECLINED) and not referral.is_offer:
         text = _("%(unit)s が %(ref)s に「%(status)s」と回答しました") % {
-            "unit": unit_name, "ref": case_ref, "status": _label(to)}
+            "unit": unit_name,
+            "ref": case_ref,
+            "status": _label(to),
+        }
         notify(referral.case.owner, kind.ANSWERED, text, referral=referral, link=link)
     elif to == Status.ASKED:
         text = _("%(unit)s が %(ref)s について相談を求めています") % {"unit": unit_name, "ref": case_ref}
@@ -79,7 +82,10 @@ def _notify_change(referral, to, by, reason):
         text = _("%(ref)s は他施設に決定しました。ご協力ありがとうございました") % {"ref": case_ref}
         notify(referral.receiver, kind.RELEASED, text, referral=referral, link=link)
     elif to == Status.WITHDRAWN and referral.is_offer:
-        text = _("%(unit)s が %(ref)s への受入れの申し出を取り下げました") % {"unit": unit_name, "ref": case_ref}
+        text = _("%(unit)s が %(ref)s への受入れの申し出を取り下げました") % {
+            "unit": unit_name,
+            "ref": case_ref,
+        }
         notify(referral.case.owner, kind.WITHDRAWN, text, referral=referral, link=link)
     elif to == Status.WITHDRAWN:
         text = _("%(ref)s の依頼は取り下げられました") % {"ref": case_ref}
@@ -114,8 +120,7 @@ def _answer_fields(referral, to, earliest_date, decline_reason, decline_note):
     return fields
 
 
-def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_reason="",
-               decline_note=""):
+def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_reason="", decline_note=""):
     """Move `referral` to `to` — the only code that writes Referral.status.
 
     Refused (TransitionRefused, in Japanese; nothing changes) when the table has no such
@@ -127,7 +132,8 @@ def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_
     side = referral.side_for(to)
     if side is None:
         raise TransitionRefused(
-            _("「%(old)s」の打診を「%(new)s」にはできません。") % {"old": _label(referral.status), "new": _label(to)}
+            _("「%(old)s」の打診を「%(new)s」にはできません。")
+            % {"old": _label(referral.status), "new": _label(to)}
         )
     actor = actor_side(referral, by)
     if actor != side:
@@ -163,10 +169,17 @@ def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_
                 status=to, updated_at=now, **fields
             )
             if not changed:
-                raise TransitionRefused(_("この打診は他の人が先に更新しました。画面を読み込み直してください。"))
+                raise TransitionRefused(
+                    _("この打診は他の人が先に更新しました。画面を読み込み直してください。")
+                )
             ReferralEvent.objects.create(
-                referral=referral, from_status=referral.status, to_status=to, actor=by,
-                actor_facility=facility, at=now, reason=(reason or decline_note)[:300],
+                referral=referral,
+                from_status=referral.status,
+                to_status=to,
+                actor=by,
+                actor_facility=facility,
+                at=now,
+                reason=(reason or decline_note)[:300],
             )
             referral.status = to
             for name, value in fields.items():
@@ -185,7 +198,9 @@ def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_
 def release_others(confirmed, *, by):
     """Release every other open referral of the confirmed one's case (他施設に決定), each with its event."""
     others = (
-        Referral.objects.open().filter(case_id=confirmed.case_id).exclude(pk=confirmed.pk)
+        Referral.objects.open()
+        .filter(case_id=confirmed.case_id)
+        .exclude(pk=confirmed.pk)
         .select_related("case", "unit", "receiver")
     )
     for other in others:
@@ -230,24 +245,41 @@ def send_request(case, units, *, by, deadline=None, message=""):
         if locked.status != Case.Status.OPEN:
             raise ValidationError(_("調整中の患者登録だけ依頼を送れます。"))
         already = set(
-            Referral.objects.open().filter(case=case, unit__in=units)
+            Referral.objects.open()
+            .filter(case=case, unit__in=units)
             .values_list("unit__facility__name", "unit__name")
         )
         if already:
             names = "、".join(f"{f} {u}" for f, u in sorted(already))
-            raise ValidationError(_("次の依頼先には、すでに回答待ちの依頼があります: %(names)s") % {"names": names})
+            raise ValidationError(
+                _("次の依頼先には、すでに回答待ちの依頼があります: %(names)s") % {"names": names}
+            )
         batch = RequestBatch.objects.create(
             case=case, sent_by=by, sender=facility, deadline=deadline, message=message
         )
         referrals = Referral.objects.bulk_create(
-            Referral(case=case, batch=batch, unit=unit, receiver_id=unit.facility_id,
-                     direction=Referral.Direction.REQUEST, status=Status.SENT, deadline=deadline)
+            Referral(
+                case=case,
+                batch=batch,
+                unit=unit,
+                receiver_id=unit.facility_id,
+                direction=Referral.Direction.REQUEST,
+                status=Status.SENT,
+                deadline=deadline,
+            )
             for unit in units
         )
         # bulk_create returns pks on PostgreSQL and SQLite; the events and notifications need them.
         ReferralEvent.objects.bulk_create(
-            ReferralEvent(referral=r, from_status="", to_status=Status.SENT, actor=by,
-                          actor_facility=facility, at=now, reason=_("一斉依頼"))
+            ReferralEvent(
+                referral=r,
+                from_status="",
+                to_status=Status.SENT,
+                actor=by,
+                actor_facility=facility,
+                at=now,
+                reason=_("一斉依頼"),
+            )
             for r in referrals
         )
         if message:
@@ -257,9 +289,12 @@ def send_request(case, units, *, by, deadline=None, message=""):
         for referral, unit in zip(referrals, units):
             referral.unit = unit
             notify(
-                unit.facility, Notification.Kind.NEW_REQUEST,
-                _("%(sender)s から新しい受入れ依頼 (%(ref)s) が届きました") % {"sender": facility.name, "ref": case.ref},
-                referral=referral, link=referral_link(referral),
+                unit.facility,
+                Notification.Kind.NEW_REQUEST,
+                _("%(sender)s から新しい受入れ依頼 (%(ref)s) が届きました")
+                % {"sender": facility.name, "ref": case.ref},
+                referral=referral,
+                link=referral_link(referral),
             )
     return batch
 
@@ -280,20 +315,31 @@ def make_offer(case, unit, *, by, message=""):
         if Referral.objects.open().filter(case=case, unit=unit).exists():
             raise ValidationError(_("この病棟には、この患者についてすでに進行中の打診があります。"))
         referral = Referral.objects.create(
-            case=case, unit=unit, receiver=facility, direction=Referral.Direction.OFFER,
-            status=Status.OFFERED, deadline=default_reply_deadline(now),
+            case=case,
+            unit=unit,
+            receiver=facility,
+            direction=Referral.Direction.OFFER,
+            status=Status.OFFERED,
+            deadline=default_reply_deadline(now),
         )
         ReferralEvent.objects.create(
-            referral=referral, from_status="", to_status=Status.OFFERED, actor=by,
-            actor_facility=facility, at=now, reason=_("受入れの申し出"),
+            referral=referral,
+            from_status="",
+            to_status=Status.OFFERED,
+            actor=by,
+            actor_facility=facility,
+            at=now,
+            reason=_("受入れの申し出"),
         )
         if message:
             Message.objects.create(referral=referral, author=by, author_facility=facility, body=message)
         notify(
-            case.owner, Notification.Kind.OFFER,
-            _("%(unit)s から %(ref)s の受入れの申し出がありました") % {
-                "unit": f"{facility.name} {unit.name}", "ref": case.ref},
-            referral=referral, link=referral_link(referral),
+            case.owner,
+            Notification.Kind.OFFER,
+            _("%(unit)s から %(ref)s の受入れの申し出がありました")
+            % {"unit": f"{facility.name} {unit.name}", "ref": case.ref},
+            referral=referral,
+            link=referral_link(referral),
         )
     return referral
 
@@ -314,10 +360,12 @@ def post_message(referral, *, by, body):
     with transaction.atomic():
         message = Message.objects.create(referral=referral, author=by, author_facility=facility, body=body)
         notify(
-            other, Notification.Kind.MESSAGE,
-            _("%(facility)s から %(ref)s についてメッセージが届きました") % {
-                "facility": facility.name, "ref": referral.case.ref},
-            referral=referral, link=referral_link(referral),
+            other,
+            Notification.Kind.MESSAGE,
+            _("%(facility)s から %(ref)s についてメッセージが届きました")
+            % {"facility": facility.name, "ref": referral.case.ref},
+            referral=referral,
+            link=referral_link(referral),
         )
     return message
 
@@ -333,7 +381,9 @@ def ask(referral, *, by, question):
         raise TransitionRefused(" ".join(error.messages)) from error
     with transaction.atomic():
         transition(referral, Status.ASKED, by=by, reason=question[:300])
-        Message.objects.create(referral=referral, author=by, author_facility=member_facility(by), body=question)
+        Message.objects.create(
+            referral=referral, author=by, author_facility=member_facility(by), body=question
+        )
     return referral
 
 
@@ -371,9 +421,13 @@ def withdraw_case(case, *, by, reason=""):
 def expire_overdue_referrals(limit=100) -> int:
     """Worker task: referrals past their deadline that still wait for an answer expire."""
     done = 0
-    overdue = Referral.objects.filter(
-        status__in=(*Referral.AWAITING_RECEIVER, Status.OFFERED), deadline__lte=timezone.now()
-    ).select_related("case", "unit", "receiver").order_by("deadline")[:limit]
+    overdue = (
+        Referral.objects.filter(
+            status__in=(*Referral.AWAITING_RECEIVER, Status.OFFERED), deadline__lte=timezone.now()
+        )
+        .select_related("case", "unit", "receiver")
+        .order_by("deadline")[:limit]
+    )
     for referral in overdue:
         try:
             transition(referral, Status.EXPIRED, by=None, reason=_("回答期限切れ"))
@@ -388,9 +442,16 @@ def send_deadline_reminders(limit=100) -> int:
     now = timezone.now()
     soon = now + timedelta(hours=settings.REFERRAL_REMINDER_HOURS)
     done = 0
-    due = Referral.objects.filter(
-        status__in=Referral.AWAITING_RECEIVER, reminded_at__isnull=True, deadline__gt=now, deadline__lte=soon
-    ).select_related("case", "unit", "receiver").order_by("deadline")[:limit]
+    due = (
+        Referral.objects.filter(
+            status__in=Referral.AWAITING_RECEIVER,
+            reminded_at__isnull=True,
+            deadline__gt=now,
+            deadline__lte=soon,
+        )
+        .select_related("case", "unit", "receiver")
+        .order_by("deadline")[:limit]
+    )
     for referral in due:
         with transaction.atomic():
             claimed = Referral.objects.filter(
@@ -400,10 +461,12 @@ def send_deadline_reminders(limit=100) -> int:
                 continue
             local = timezone.localtime(referral.deadline)
             notify(
-                referral.receiver, Notification.Kind.REMINDER,
-                _("%(ref)s (%(unit)s) の回答期限は %(time)s です") % {
-                    "ref": referral.case.ref, "unit": referral.unit.name, "time": f"{local:%m/%d %H:%M}"},
-                referral=referral, link=referral_link(referral),
+                referral.receiver,
+                Notification.Kind.REMINDER,
+                _("%(ref)s (%(unit)s) の回答期限は %(time)s です")
+                % {"ref": referral.case.ref, "unit": referral.unit.name, "time": f"{local:%m/%d %H:%M}"},
+                referral=referral,
+                link=referral_link(referral),
             )
             done += 1
     return done
@@ -415,14 +478,20 @@ def withdraw_referrals_of_closed_cases(limit=100) -> int:
     receiver keeps a bed for a patient who no longer needs one."""
     done = 0
     leftovers = (
-        Referral.objects.open().filter(case__status=Case.Status.CLOSED, case__closed_by__isnull=False)
-        .select_related("case", "case__closed_by", "unit", "receiver").order_by("id")[:limit]
+        Referral.objects.open()
+        .filter(case__status=Case.Status.CLOSED, case__closed_by__isnull=False)
+        .select_related("case", "case__closed_by", "unit", "receiver")
+        .order_by("id")[:limit]
     )
     for referral in leftovers:
         to = Status.DECLINED if referral.is_offer else Status.WITHDRAWN
         try:
-            transition(referral, to, by=referral.case.closed_by,
-                       reason=_("患者登録の終了 (%(outcome)s)") % {"outcome": referral.case.get_outcome_display()})
+            transition(
+                referral,
+                to,
+                by=referral.case.closed_by,
+                reason=_("患者登録の終了 (%(outcome)s)") % {"outcome": referral.case.get_outcome_display()},
+            )
             done += 1
         except TransitionRefused:
             continue  # changed meanwhile, or the closer has left the facility: expiry ends it

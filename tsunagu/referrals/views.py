@@ -55,7 +55,8 @@ def inbox(request):
     if show not in INBOX_FILTERS:
         show = "new"
     referrals = (
-        Referral.objects.received_by(facility).filter(status__in=INBOX_FILTERS[show])
+        Referral.objects.received_by(facility)
+        .filter(status__in=INBOX_FILTERS[show])
         .select_related("case", "case__owner", "case__municipality", "unit")
         .order_by("-created_at")[:200]
     )
@@ -111,13 +112,19 @@ def answer(request, public_id):
         elif action == "accept":
             referral.transition(Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"])
         else:
-            referral.transition(Status.DECLINED, by=request.user, decline_reason=data["decline_reason"],
-                                decline_note=data["decline_note"])
+            referral.transition(
+                Status.DECLINED,
+                by=request.user,
+                decline_reason=data["decline_reason"],
+                decline_note=data["decline_note"],
+            )
     except TransitionRefused as error:
         _refuse(request, error)
     else:
         _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status})
-        messages.success(request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()})
+        messages.success(
+            request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()}
+        )
     return redirect("referrals:detail", referral.public_id)
 
 
@@ -160,7 +167,12 @@ def _transition_view(request, public_id, to, done_message):
 
 @require_POST
 def confirm(request, public_id):
-    return _transition_view(request, public_id, Status.CONFIRMED, _("受入先を決定しました。他の依頼先には「他施設に決定」とお知らせしました。"))
+    return _transition_view(
+        request,
+        public_id,
+        Status.CONFIRMED,
+        _("受入先を決定しました。他の依頼先には「他施設に決定」とお知らせしました。"),
+    )
 
 
 @require_POST
@@ -182,8 +194,11 @@ def send(request, ref):
     if "send" in request.POST and form.is_valid():
         try:
             batch = services.send_request(
-                case, form.cleaned_data["units"], by=request.user,
-                deadline=form.cleaned_data["deadline"], message=form.cleaned_data["message"],
+                case,
+                form.cleaned_data["units"],
+                by=request.user,
+                deadline=form.cleaned_data["deadline"],
+                message=form.cleaned_data["message"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -197,7 +212,8 @@ def send(request, ref):
         form = SendForm(initial={"deadline": timezone.localtime(default_reply_deadline(timezone.now()))})
         form.fields["units"].initial = request.POST.getlist("units")
     units = Unit.objects.filter(public_id__in=_valid_uuids(request.POST.getlist("units"))).select_related(
-        "facility", "kind", "vacancy")
+        "facility", "kind", "vacancy"
+    )
     return render(request, "referrals/send.html", {"case": case, "form": form, "units": units})
 
 
@@ -238,7 +254,9 @@ def board(request, ref):
     case = get_own_case_or_404(request.user, ref)
     _record(request, AuditEvent.Action.VIEW, case, page="referral_board")
     context = board_context(case)
-    context["can_act"] = member_facility(request.user) is not None and case.owner_id == member_facility(request.user).pk
+    context["can_act"] = (
+        member_facility(request.user) is not None and case.owner_id == member_facility(request.user).pk
+    )
     template = "referrals/_board.html" if request.htmx else "referrals/board.html"
     return render(request, template, context)
 
@@ -267,7 +285,8 @@ def offerable_cases(facility):
     area_id = facility.municipality.area_id
     units = list(Unit.objects.active().filter(facility=facility).select_related("kind", "vacancy"))
     cases = list(
-        Case.objects.published_for_offers().exclude(owner=facility)
+        Case.objects.published_for_offers()
+        .exclude(owner=facility)
         .filter(municipality__area_id=area_id)
         .select_related("municipality", "owner")
         .prefetch_related("wished_kinds", Prefetch("needs", queryset=_case_needs()))
@@ -280,7 +299,8 @@ def offerable_cases(facility):
     for case in cases:
         kinds = {kind.pk for kind in case.wished_kinds.all()}
         fitting = [
-            unit for unit in units
+            unit
+            for unit in units
             if unit.capability_mask & case.required_mask == case.required_mask
             and (not kinds or unit.kind_id in kinds)
         ]

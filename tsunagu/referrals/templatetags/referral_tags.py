@@ -3,9 +3,16 @@ from django import template
 register = template.Library()
 
 CHIP = {
-    "accepted": "good", "confirmed": "good", "offered": "good",
-    "sent": "warn", "viewed": "", "asked": "warn",
-    "declined": "bad", "expired": "bad", "withdrawn": "", "released": "",
+    "accepted": "good",
+    "confirmed": "good",
+    "offered": "good",
+    "sent": "warn",
+    "viewed": "",
+    "asked": "warn",
+    "declined": "bad",
+    "expired": "bad",
+    "withdrawn": "",
+    "released": "",
 }
 
 

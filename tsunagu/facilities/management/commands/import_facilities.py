@@ -14,8 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", required=True, choices=[value for value, _ in Format.CHOICES],
-                            help="ファイルの形式")
+        parser.add_argument(
+            "--format", required=True, choices=[value for value, _ in Format.CHOICES], help="ファイルの形式"
+        )
         parser.add_argument("file", help="CSV ファイル (UTF-8 / BOM付きUTF-8 / Shift_JIS)")
         parser.add_argument("--dry-run", action="store_true", help="確認だけして書き込まない")
 

@@ -45,7 +45,10 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        failed = [code for code in (process.returncode for process in processes)
-                  if code not in (0, -signal.SIGINT, -signal.SIGTERM)]
+        failed = [
+            code
+            for code in (process.returncode for process in processes)
+            if code not in (0, -signal.SIGINT, -signal.SIGTERM)
+        ]
         if failed and not stopping:
             raise CommandError(f"サーバーまたはワーカーが終了コード {failed} で止まりました。")

@@ -8,7 +8,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--all-japan", action="store_true",
+            "--all-japan",
+            action="store_true",
             help="神奈川県だけでなく全国の二次医療圏と市区町村を読み込む",
         )
 

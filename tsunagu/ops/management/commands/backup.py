@@ -16,6 +16,11 @@ class Command(BaseCommand):
         path = options["output"] or backup.default_path(alias)
         path = backup.backup(path, alias)
         digest = backup.sha256(path)
-        record(None, Action.EXPORT, object_type="database", object_ref=path.name,
-               detail={"command": "backup", "sha256": digest})
+        record(
+            None,
+            Action.EXPORT,
+            object_type="database",
+            object_ref=path.name,
+            detail={"command": "backup", "sha256": digest},
+        )
         self.stdout.write(f"{path}\t{path.stat().st_size} bytes\tsha256 {digest}")

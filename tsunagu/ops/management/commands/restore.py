@@ -21,6 +21,11 @@ class Command(BaseCommand):
         digest = backup.sha256(options["path"])
         backup.restore(options["path"], options["database"])
         # Recorded in the restored trail, so the restore itself is never lost.
-        record(None, Action.IMPORT, object_type="database", object_ref=str(options["path"])[-100:],
-               detail={"command": "restore", "sha256": digest})
+        record(
+            None,
+            Action.IMPORT,
+            object_type="database",
+            object_ref=str(options["path"])[-100:],
+            detail={"command": "restore", "sha256": digest},
+        )
         self.stdout.write(self.style.SUCCESS(f"復元しました: {options['path']}"))
