@@ -78,7 +78,7 @@ class DatabaseCutDuringAnswersTests(LiveServerTestCase):
             case = make_case(hospital, by=msw, needs=["peg"])
             batch = services.send_request(case, [unit], by=msw)
             referral = batch.referrals.select_related("case", "unit", "receiver").get()
-            referral.transition(S.VIEWED, by=self.nurse)
+            services.transition(referral, S.VIEWED, by=self.nurse)
             self.referrals.append(referral)
         client = Client()
         client.force_login(self.nurse)

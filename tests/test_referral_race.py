@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.base import make_facility, make_municipality, make_user
 from tests.referral_factories import make_case, make_receivers, send
 from tsunagu.cases.models import Case
+from tsunagu.referrals import services
 from tsunagu.referrals.models import Referral
 
 S = Referral.Status
@@ -60,8 +61,8 @@ class ConcurrentConfirmationTests(TransactionTestCase):
         referrals = send(case, units, self.msw)
         for referral, unit in zip(referrals, units):
             user = make_user(unit.facility)
-            referral.transition(S.VIEWED, by=user)
-            referral.transition(S.ACCEPTED, by=user, earliest_date=TOMORROW)
+            services.transition(referral, S.VIEWED, by=user)
+            services.transition(referral, S.ACCEPTED, by=user, earliest_date=TOMORROW)
         return case, referrals
 
     def test_two_confirmations_at_the_same_moment_give_one_confirmed_referral(self):
@@ -83,9 +84,9 @@ class ConcurrentConfirmationTests(TransactionTestCase):
             units = make_receivers(2)
             first, second = send(case, units, self.msw)
             users = [make_user(unit.facility) for unit in units]
-            first.transition(S.VIEWED, by=users[0])
-            first.transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
-            second.transition(S.VIEWED, by=users[1])
+            services.transition(first, S.VIEWED, by=users[0])
+            services.transition(first, S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
+            services.transition(second, S.VIEWED, by=users[1])
             post_at_once(
                 [
                     (self.msw, reverse("referrals:confirm", args=[first.public_id]), {}),
@@ -107,8 +108,8 @@ class ConcurrentConfirmationTests(TransactionTestCase):
         referrals = send(case, units, self.msw)
         for referral, unit in zip(referrals, units):
             user = make_user(unit.facility)
-            referral.transition(S.VIEWED, by=user)
-            referral.transition(S.ACCEPTED, by=user, earliest_date=TOMORROW)
+            services.transition(referral, S.VIEWED, by=user)
+            services.transition(referral, S.ACCEPTED, by=user, earliest_date=TOMORROW)
         senders = [self.msw, self.other_msw] + [make_user(self.hospital) for _ in range(4)]
         post_at_once(
             [

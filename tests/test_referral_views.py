@@ -9,6 +9,7 @@ from tests.base import PersonaTestCase, make_user
 from tests.referral_factories import make_case, make_receivers, send
 from tsunagu.cases.models import Case
 from tsunagu.notifications.models import Notification
+from tsunagu.referrals import services
 from tsunagu.referrals.models import Referral
 
 S = Referral.Status
@@ -118,10 +119,10 @@ class SenderBoardTests(ReferralViewTestCase):
         units = make_receivers(3)
         others = send(self.case, units, self.sender_msw)
         users = [make_user(unit.facility) for unit in units]
-        others[0].transition(S.VIEWED, by=users[0])
-        others[0].transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
-        others[1].transition(S.VIEWED, by=users[1])
-        others[1].transition(S.DECLINED, by=users[1], decline_reason="staffing")
+        services.transition(others[0], S.VIEWED, by=users[0])
+        services.transition(others[0], S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
+        services.transition(others[1], S.VIEWED, by=users[1])
+        services.transition(others[1], S.DECLINED, by=users[1], decline_reason="staffing")
         self.login(self.sender_msw)
         response = self.client.get(reverse("referrals:board", args=[self.case.ref]))
         self.assertContains(response, "未読 2")
@@ -138,8 +139,8 @@ class SenderBoardTests(ReferralViewTestCase):
 
     def test_confirm_from_the_board_matches_the_case_and_releases_the_others(self):
         other = send(self.case, make_receivers(1), self.sender_msw)[0]
-        self.referral.transition(S.VIEWED, by=self.receiver_nurse)
-        self.referral.transition(S.ACCEPTED, by=self.receiver_nurse, earliest_date=TOMORROW)
+        services.transition(self.referral, S.VIEWED, by=self.receiver_nurse)
+        services.transition(self.referral, S.ACCEPTED, by=self.receiver_nurse, earliest_date=TOMORROW)
         self.login(self.sender_msw)
         response = self.client.post(self.url("confirm"), {"next": "board"})
         self.assertRedirects(response, reverse("referrals:board", args=[self.case.ref]))
@@ -148,8 +149,8 @@ class SenderBoardTests(ReferralViewTestCase):
         self.assertEqual(Case.objects.get(pk=self.case.pk).status, "matched")
 
     def test_the_receiver_cannot_confirm(self):
-        self.referral.transition(S.VIEWED, by=self.receiver_nurse)
-        self.referral.transition(S.ACCEPTED, by=self.receiver_nurse, earliest_date=TOMORROW)
+        services.transition(self.referral, S.VIEWED, by=self.receiver_nurse)
+        services.transition(self.referral, S.ACCEPTED, by=self.receiver_nurse, earliest_date=TOMORROW)
         self.login(self.receiver_nurse)
         response = self.client.post(self.url("confirm"), follow=True)
         self.assertContains(response, "依頼した施設だけ")
@@ -273,8 +274,8 @@ class InboxTests(ReferralViewTestCase):
     def test_the_inbox_filters_new_answered_and_closed(self):
         answered_case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
         answered = send(answered_case, [self.care_unit], self.sender_msw)[0]
-        answered.transition(S.VIEWED, by=self.receiver_nurse)
-        answered.transition(S.DECLINED, by=self.receiver_nurse, decline_reason="full")
+        services.transition(answered, S.VIEWED, by=self.receiver_nurse)
+        services.transition(answered, S.DECLINED, by=self.receiver_nurse, decline_reason="full")
         self.login(self.receiver_nurse)
         inbox = reverse("referrals:inbox")
         self.assertContains(self.client.get(inbox), self.case.ref)

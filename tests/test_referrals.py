@@ -46,11 +46,11 @@ class SendingTests(ReferralTestCase):
         first, second = referrals[0], referrals[1]
         for referral, user in ((first, staff[0]), (second, staff[1])):
             services.open_referral(referral, user)
-            referral.transition(S.ACCEPTED, by=user, earliest_date=TOMORROW)
-        referrals[2].transition(S.VIEWED, by=staff[2])
-        referrals[2].transition(S.DECLINED, by=staff[2], decline_reason="full")
+            services.transition(referral, S.ACCEPTED, by=user, earliest_date=TOMORROW)
+        services.transition(referrals[2], S.VIEWED, by=staff[2])
+        services.transition(referrals[2], S.DECLINED, by=staff[2], decline_reason="full")
 
-        first.transition(S.CONFIRMED, by=self.sender_msw)
+        services.transition(first, S.CONFIRMED, by=self.sender_msw)
 
         self.case.refresh_from_db()
         self.assertEqual(self.case.status, Case.Status.MATCHED)
@@ -147,7 +147,7 @@ class TransitionTableTests(ReferralTestCase):
                     for actor in (self.sender_msw, self.receiver_nurse, None):
                         with self.subTest(direction=direction, old=old, new=new, actor=actor):
                             with self.assertRaisesMessage(TransitionRefused, "にはできません"):
-                                referral.transition(new, by=actor, **self.answer_for(new))
+                                services.transition(referral, new, by=actor, **self.answer_for(new))
                             self.assertEqual(Referral.objects.get(pk=referral.pk).status, old)
                     self.assertEqual(ReferralEvent.objects.count(), events)
 
@@ -166,7 +166,7 @@ class TransitionTableTests(ReferralTestCase):
                     continue
                 with self.subTest(old=old, new=new, actor=actor):
                     with self.assertRaises(TransitionRefused):
-                        referral.transition(new, by=actor, **self.answer_for(new))
+                        services.transition(referral, new, by=actor, **self.answer_for(new))
                     self.assertEqual(Referral.objects.get(pk=referral.pk).status, old)
 
     def test_every_step_in_the_table_works_for_its_side_and_writes_one_event(self):
@@ -184,7 +184,7 @@ class TransitionTableTests(ReferralTestCase):
             )
             referral.refresh_from_db()
             with self.subTest(direction=direction, old=old, new=new):
-                referral.transition(new, by=self.actor_for(side), **self.answer_for(new, direction))
+                services.transition(referral, new, by=self.actor_for(side), **self.answer_for(new, direction))
                 self.assertEqual(Referral.objects.get(pk=referral.pk).status, new)
                 event = referral.events.get(from_status=old)
                 self.assertEqual(event.to_status, new)
@@ -192,26 +192,26 @@ class TransitionTableTests(ReferralTestCase):
 
     def test_a_decline_needs_a_reason_and_other_needs_a_note(self):
         referral = self.referral_to_care_home()
-        referral.transition(S.VIEWED, by=self.receiver_nurse)
+        services.transition(referral, S.VIEWED, by=self.receiver_nurse)
         with self.assertRaisesMessage(TransitionRefused, "理由を選んでください"):
-            referral.transition(S.DECLINED, by=self.receiver_nurse)
+            services.transition(referral, S.DECLINED, by=self.receiver_nurse)
         with self.assertRaisesMessage(TransitionRefused, "理由を書いてください"):
-            referral.transition(S.DECLINED, by=self.receiver_nurse, decline_reason="other")
+            services.transition(referral, S.DECLINED, by=self.receiver_nurse, decline_reason="other")
         self.assertEqual(Referral.objects.get(pk=referral.pk).status, S.VIEWED)
 
     def test_an_acceptance_needs_a_date(self):
         referral = self.referral_to_care_home()
-        referral.transition(S.VIEWED, by=self.receiver_nurse)
+        services.transition(referral, S.VIEWED, by=self.receiver_nurse)
         with self.assertRaisesMessage(TransitionRefused, "受入れ可能日"):
-            referral.transition(S.ACCEPTED, by=self.receiver_nurse)
+            services.transition(referral, S.ACCEPTED, by=self.receiver_nurse)
 
     def test_a_stale_copy_cannot_overwrite_a_newer_state(self):
         referral = self.referral_to_care_home()
         stale = Referral.objects.get(pk=referral.pk)
-        referral.transition(S.WITHDRAWN, by=self.sender_msw)
+        services.transition(referral, S.WITHDRAWN, by=self.sender_msw)
         stale.status = S.SENT
         with self.assertRaisesMessage(TransitionRefused, "他の人が先に更新"):
-            stale.transition(S.VIEWED, by=self.receiver_nurse)
+            services.transition(stale, S.VIEWED, by=self.receiver_nurse)
         self.assertEqual(Referral.objects.get(pk=referral.pk).status, S.WITHDRAWN)
 
     def test_accepting_after_the_case_was_matched_fails(self):
@@ -219,12 +219,12 @@ class TransitionTableTests(ReferralTestCase):
         first, second = send(self.case, units, self.sender_msw)
         users = [make_user(unit.facility) for unit in units]
         for referral, user in zip((first, second), users):
-            referral.transition(S.VIEWED, by=user)
-        first.transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
+            services.transition(referral, S.VIEWED, by=user)
+        services.transition(first, S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
         stale_second = Referral.objects.select_related("case").get(pk=second.pk)
-        first.transition(S.CONFIRMED, by=self.sender_msw)
+        services.transition(first, S.CONFIRMED, by=self.sender_msw)
         with self.assertRaises(TransitionRefused):
-            stale_second.transition(S.ACCEPTED, by=users[1], earliest_date=TOMORROW)
+            services.transition(stale_second, S.ACCEPTED, by=users[1], earliest_date=TOMORROW)
         self.assertEqual(Referral.objects.get(pk=second.pk).status, S.RELEASED)
 
     def test_the_database_allows_one_confirmed_referral_per_case(self):
@@ -332,8 +332,8 @@ class WorkerLoopTests(ReferralTestCase):
 class ClosedCaseTests(ReferralTestCase):
     def test_closing_a_case_withdraws_its_open_requests_and_declines_its_offers(self):
         requested, answered = send(self.case, make_receivers(2), self.sender_msw)
-        answered.transition(S.VIEWED, by=make_user(answered.receiver))
-        answered.transition(S.DECLINED, by=make_user(answered.receiver), decline_reason="full")
+        services.transition(answered, S.VIEWED, by=make_user(answered.receiver))
+        services.transition(answered, S.DECLINED, by=make_user(answered.receiver), decline_reason="full")
         Case.objects.filter(pk=self.case.pk).update(published_for_offers=True)
         self.case.refresh_from_db()
         offer = services.make_offer(self.case, self.care_unit, by=self.receiver_nurse)
@@ -382,9 +382,9 @@ class HomeCareAdmissionTests(PersonaTestCase):
         )
         case = make_case(self.clinic, by=self.clinic_nurse, needs=["peg"], wished_date=timezone.localdate())
         referral = send(case, [ward], self.clinic_nurse)[0]
-        referral.transition(S.VIEWED, by=self.sender_msw)
-        referral.transition(S.ACCEPTED, by=self.sender_msw, earliest_date=timezone.localdate())
-        referral.transition(S.CONFIRMED, by=self.clinic_nurse)
+        services.transition(referral, S.VIEWED, by=self.sender_msw)
+        services.transition(referral, S.ACCEPTED, by=self.sender_msw, earliest_date=timezone.localdate())
+        services.transition(referral, S.CONFIRMED, by=self.clinic_nurse)
         case.refresh_from_db()
         self.assertEqual(case.status, Case.Status.MATCHED)
         self.assertEqual(referral.receiver, self.hospital)
@@ -413,7 +413,7 @@ class QueryCountTests(ReferralTestCase):
         small = self.count_queries(url)
         case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
         referrals = send(case, make_receivers(10), self.sender_msw)
-        referrals[0].transition(S.VIEWED, by=make_user(referrals[0].receiver))
+        services.transition(referrals[0], S.VIEWED, by=make_user(referrals[0].receiver))
         self.assertEqual(self.count_queries(reverse("referrals:board", args=[case.ref])), small)
 
 
@@ -449,10 +449,10 @@ class CaseProgressTests(ReferralTestCase):
         units = make_receivers(4)
         referrals = send(self.case, units, self.sender_msw)
         users = [make_user(unit.facility) for unit in units]
-        referrals[0].transition(S.VIEWED, by=users[0])
-        referrals[0].transition(S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
-        referrals[1].transition(S.VIEWED, by=users[1])
-        referrals[1].transition(S.DECLINED, by=users[1], decline_reason="cost")
+        services.transition(referrals[0], S.VIEWED, by=users[0])
+        services.transition(referrals[0], S.ACCEPTED, by=users[0], earliest_date=TOMORROW)
+        services.transition(referrals[1], S.VIEWED, by=users[1])
+        services.transition(referrals[1], S.DECLINED, by=users[1], decline_reason="cost")
         with self.assertNumQueries(1):
             case = with_referral_counts(Case.objects.filter(pk=self.case.pk)).get()
         self.assertEqual(

@@ -132,7 +132,8 @@ class ReferralStateMachineTests(TestCase):
                 with_date = data.draw(st.integers(0, 4), label="date") > 0
                 old = referral.status
                 try:
-                    referral.transition(
+                    services.transition(
+                        referral,
                         to,
                         by=by,
                         decline_reason=reason,

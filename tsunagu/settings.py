@@ -166,6 +166,18 @@ EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 VACANCY_STALE_DAYS = env_int("VACANCY_STALE_DAYS", 3)
 
 # Functions the background worker (manage.py run_worker) calls in turn; see tsunagu/lib/worker.py.
+# The demo loader's steps, in order (tsunagu.facilities.demo.load_demo); each is idempotent.
+DEMO_STEPS = [
+    "tsunagu.facilities.demo.step_reference",
+    "tsunagu.facilities.demo.step_real_facilities",
+    "tsunagu.facilities.demo.step_demo_clinic",
+    "tsunagu.facilities.demo.step_units",
+    "tsunagu.facilities.demo.step_vacancies",
+    "tsunagu.facilities.demo.step_desks",
+    "tsunagu.facilities.demo.step_users",
+    "tsunagu.referrals.demo.step_referrals",
+    "tsunagu.facilities.demo.step_summary",
+]
 WORKER_TASKS = [
     "tsunagu.facilities.importers.process_pending_imports",
     "tsunagu.referrals.services.expire_overdue_referrals",

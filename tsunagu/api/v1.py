@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 from pydantic import Field
 
-from tsunagu.accounts.access import member_facility
+from tsunagu.cases.access import get_own_case_or_404
+from tsunagu.cases.models import Case
 from tsunagu.cases.search import Candidate, SearchCriteria, search_candidates, search_units
 
 api = NinjaAPI(
@@ -131,7 +132,9 @@ def search(request, params: Query[SearchParams]):
     if params.case:
         if params.needs:
             raise HttpError(400, "case と needs は同時に指定できません。")
-        case = _own_case_or_404(request.user, params.case)
+        case = get_own_case_or_404(
+            request.user, params.case, act=True, queryset=Case.objects.select_related("municipality")
+        )
         result = search_candidates(case, limit=params.limit, near_misses=params.near_misses)
         scope = "case"
     else:
@@ -175,20 +178,7 @@ def search(request, params: Query[SearchParams]):
     )
 
 
-def _own_case_or_404(user, ref):
-    """A case of the user's own facility; any other answers 404, never revealing it exists."""
-    from tsunagu.cases.models import Case
-
-    facility = member_facility(user)
-    case = None
-    if facility is not None:
-        case = Case.objects.select_related("municipality").filter(ref=ref, owner=facility).first()
-    if case is None:
-        raise Http404("患者登録が見つかりません。")
-    return case
-
-
-# Referrals: the same Referral.transition() the pages call.
+# Referrals: the same services.transition() the pages call.
 from tsunagu.referrals.api import router as referrals_router  # noqa: E402
 
 api.add_router("/referrals", referrals_router)

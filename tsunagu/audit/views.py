@@ -8,10 +8,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from tsunagu.accounts.access import office_required
 from tsunagu.audit.forms import AuditSearchForm
 from tsunagu.audit.models import AuditEvent
 from tsunagu.audit.services import Action, record
+from tsunagu.lib.access import office_required
 
 PAGE_SIZE = 50
 

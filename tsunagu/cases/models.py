@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tsunagu.accounts.access import member_facility
 from tsunagu.cases.privacy import validate_no_personal_data
 from tsunagu.network.models import CareLevel, CareNeed, FacilityKind, MedicalArea, Municipality
 
@@ -137,7 +136,7 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         if user.is_office:
             return self.all()
-        facility = member_facility(user)
+        facility = user.facility
         if facility is None:
             return self.none()
         return self.filter(self.visible_to_facility_q(facility))
@@ -150,9 +149,8 @@ class CaseQuerySet(models.QuerySet):
         cases published for offers are added here as further `| Q(...)` terms, written
         as subqueries (pk__in=…) so that the result needs no DISTINCT.
         """
-        from tsunagu.referrals.models import Referral
-
-        addressed = Referral.objects.filter(receiver=facility).values("case_id")
+        # Through the reverse relation of the referrals app's Referral.case, so this app needs no import of it.
+        addressed = Case.objects.filter(referrals__receiver=facility).values("pk")
         published = Case.objects.filter(
             status=Case.Status.OPEN,
             published_for_offers=True,

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from tsunagu.accounts.access import get_own_case_or_404
+from tsunagu.cases.access import get_own_case_or_404
 from tsunagu.cases.models import Case, CaseNeed
 from tsunagu.cases.search import search_candidates
 

@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tsunagu.accounts.access import get_visible_case_or_404, member_facility, require_member
 from tsunagu.audit.services import Action, record
+from tsunagu.cases.access import get_visible_case_or_404
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
+from tsunagu.lib.access import require_member
 
 LIST_LIMIT = 200
 
@@ -60,7 +61,7 @@ def case_detail(request, ref):
 
 
 def _detail_context(request, case, close_form):
-    facility = member_facility(request.user)
+    facility = request.user.facility
     return {
         "case": case,
         "needs": case.needs.select_related("need"),
@@ -91,7 +92,7 @@ def case_close(request, ref):
 def case_list(request):
     user = request.user
     cases = Case.objects.visible_to(user)
-    facility = member_facility(user)
+    facility = user.facility
     if not user.is_office:
         require_member(user)
         # The facility's own cases; cases sent to it are in the referrals inbox.

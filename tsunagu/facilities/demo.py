@@ -5,9 +5,10 @@ government open data shipped in tsunagu/data/. What a facility can accept, its a
 levels, costs, vacancies and desk hours are generated here with a fixed seed, plausibly for the
 facility's kind and beds, and every such facility is marked `is_demo`.
 
-`load_demo()` runs DEMO_STEPS in order; each step is a small idempotent function taking the
-shared DemoContext, so running the demo loader twice changes nothing the second time. Other
-parts of the product add their demo data by appending a step (e.g. demo cases and referrals).
+`load_demo()` runs the steps of settings.DEMO_STEPS in order; each step is a small idempotent
+function taking the shared DemoContext, so running the demo loader twice changes nothing the second
+time. Other apps add their demo data by listing a step there (e.g. demo cases and referrals), so this
+module needs no import of the apps built on top of it.
 """
 
 import csv
@@ -17,10 +18,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from tsunagu.accounts.models import Membership, User
 from tsunagu.facilities.importers import ImportFailed, import_facilities
@@ -34,7 +37,6 @@ from tsunagu.facilities.models import (
 )
 from tsunagu.network.loaders import DATA_DIR, load_reference
 from tsunagu.network.models import CareNeed, FacilityKind, Municipality, care_level_mask
-from tsunagu.referrals.demo import step_referrals
 
 SEED = 20261121
 DEMO_PASSWORD = "tsunagu-demo-2026"
@@ -616,24 +618,11 @@ def step_summary(ctx: DemoContext):
     ctx.out("デモネットワーク: " + "、".join(f"{label} {count}" for label, count in counts.items()))
 
 
-DEMO_STEPS = [
-    step_reference,
-    step_real_facilities,
-    step_demo_clinic,
-    step_units,
-    step_vacancies,
-    step_desks,
-    step_users,
-    step_referrals,
-    step_summary,
-]
-
-
 def load_demo(out=print) -> DemoContext:
     """Load (or refresh) the demo network; safe to run again."""
     ctx = DemoContext(out=out)
-    for step in DEMO_STEPS:
-        step(ctx)
+    for path in settings.DEMO_STEPS:
+        import_string(path)(ctx)
     return ctx
 
 

@@ -5,9 +5,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tsunagu.accounts.access import office_required
 from tsunagu.facilities.importers import Format
 from tsunagu.facilities.models import ImportRun
+from tsunagu.lib.access import office_required
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 RECENT_RUNS = 20

@@ -1,6 +1,6 @@
 """Directory, facility page, daily vacancy update and the facility's own profile pages.
 
-Access rules live in tsunagu.accounts.access: outsiders get 404, a role too low gets 403.
+Access rules live in tsunagu.facilities.access: outsiders get 404, a role too low gets 403.
 """
 
 from django.contrib import messages
@@ -11,15 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tsunagu.accounts.access import (
-    get_own_facility_or_404,
-    get_own_unit_or_404,
-    member_facility,
-    require_member,
-)
 from tsunagu.accounts.models import Membership
 from tsunagu.audit.services import Action, record
 from tsunagu.facilities import services
+from tsunagu.facilities.access import get_own_facility_or_404, get_own_unit_or_404, may_administer, may_edit
 from tsunagu.facilities.forms import (
     CapabilityForm,
     DeskForm,
@@ -37,18 +32,11 @@ from tsunagu.facilities.models import (
     UnitCapability,
     VacancyEvent,
 )
+from tsunagu.lib.access import require_member
 from tsunagu.network.models import CareNeed
 
 DIRECTORY_PAGE_SIZE = 50
 HISTORY_LENGTH = 30
-
-
-def _may_edit(user, facility) -> bool:
-    return user.is_office or member_facility(user) == facility
-
-
-def _may_administer(user, facility) -> bool:
-    return user.is_office or (member_facility(user) == facility and user.is_facility_admin)
 
 
 # --- directory and facility page ------------------------------------------------------------
@@ -97,11 +85,11 @@ def detail(request, facility_id):
     facility = get_object_or_404(
         Facility.objects.select_related("kind", "municipality__area"), public_id=facility_id
     )
-    may_edit = _may_edit(request.user, facility)
-    if not facility.active and not may_edit:
+    editable = may_edit(request.user, facility)
+    if not facility.active and not editable:
         raise Http404(_("施設が見つかりません。"))
     units = list(
-        facility.units.filter(**({} if may_edit else {"active": True}))
+        facility.units.filter(**({} if editable else {"active": True}))
         .select_related("kind", "vacancy", "vacancy__updated_by")
         .prefetch_related(Prefetch("capabilities", queryset=UnitCapability.objects.select_related("need")))
     )
@@ -116,8 +104,8 @@ def detail(request, facility_id):
             "desks": list(facility.desks.all()),
             "units": [_unit_view(unit) for unit in units],
             "history": history,
-            "may_edit": may_edit,
-            "may_administer": _may_administer(request.user, facility),
+            "may_edit": editable,
+            "may_administer": may_administer(request.user, facility),
         },
     )
 
@@ -191,7 +179,7 @@ def vacancy_save(request, unit_id):
         )
     if saved:
         messages.success(request, f"{unit.name}: {saved}")
-        if member_facility(request.user) != unit.facility:  # the office correcting a facility
+        if request.user.facility != unit.facility:  # the office correcting a facility
             return redirect("facilities:detail", unit.facility.public_id)
         return redirect("facilities:vacancy")
     cards = [

@@ -1,7 +1,7 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from tsunagu.accounts.access import member_facility, require_member
+from tsunagu.lib.access import require_member
 from tsunagu.notifications.models import Notification
 from tsunagu.notifications.services import mark_read, unread_count
 
@@ -9,9 +9,7 @@ from tsunagu.notifications.services import mark_read, unread_count
 @require_GET
 def badge(request):
     """The small unread counter in the navigation, polled by htmx."""
-    return render(
-        request, "notifications/_badge.html", {"unread": unread_count(member_facility(request.user))}
-    )
+    return render(request, "notifications/_badge.html", {"unread": unread_count(request.user.facility)})
 
 
 @require_GET

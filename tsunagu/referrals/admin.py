@@ -1,4 +1,4 @@
-"""Read-only admin: the office may look at referrals; status changes only through Referral.transition()."""
+"""Read-only admin: the office may look at referrals; status changes only through services.transition()."""
 
 from django.contrib import admin
 

@@ -7,11 +7,13 @@ from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from tsunagu.accounts.access import get_referral_for_user_or_404, require_member
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
-from tsunagu.referrals.models import Referral, Side
-from tsunagu.referrals.services import TransitionRefused, actor_side
+from tsunagu.lib.access import require_member
+from tsunagu.referrals import services
+from tsunagu.referrals.access import allowed_transitions, get_referral_for_user_or_404
+from tsunagu.referrals.models import Referral
+from tsunagu.referrals.services import TransitionRefused
 
 router = Router(tags=["referrals"])
 
@@ -44,15 +46,6 @@ class ErrorOut(Schema):
 
 
 def _out(referral, user) -> dict:
-    side = actor_side(referral, user)
-    allowed = [
-        to
-        for (direction, old, to), who in Referral.TRANSITIONS.items()
-        if direction == referral.direction
-        and old == referral.status
-        and who == side
-        and side in (Side.SENDER, Side.RECEIVER)
-    ]
     return {
         "id": referral.public_id,
         "case": referral.case.ref,
@@ -65,7 +58,7 @@ def _out(referral, user) -> dict:
         "earliest_date": referral.earliest_date,
         "decline_reason": referral.decline_reason,
         "decline_note": referral.decline_note,
-        "allowed": allowed,
+        "allowed": allowed_transitions(referral, user),
     }
 
 
@@ -102,7 +95,8 @@ def transition(request, public_id: UUID, data: TransitionIn):
         return Status(409, {"detail": f"「{data.to}」という状態はありません。"})
     before = referral.status
     try:
-        referral.transition(
+        services.transition(
+            referral,
             data.to,
             by=request.user,
             reason=data.reason,

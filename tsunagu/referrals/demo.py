@@ -1,6 +1,6 @@
 """Demo cases and referrals, so the demo shows the referral loop from the first login.
 
-A step of the demo loader (tsunagu.facilities.demo.DEMO_STEPS): idempotent, it adds its cases
+A step of the demo loader (settings.DEMO_STEPS): idempotent, it adds its cases
 only when the demo hospital has none of them yet.
 """
 
@@ -97,11 +97,11 @@ def step_referrals(ctx):
             if referral.receiver_id == carehome.facility.pk:
                 continue  # left new: the care-home login sees it in its inbox
             user = _someone_of(referral.receiver)
-            referral.transition(S.VIEWED, by=user)
+            services.transition(referral, S.VIEWED, by=user)
             if index % 3 == 1:
-                referral.transition(S.ACCEPTED, by=user, earliest_date=tomorrow)
+                services.transition(referral, S.ACCEPTED, by=user, earliest_date=tomorrow)
             elif index % 3 == 2:
-                referral.transition(S.DECLINED, by=user, decline_reason=Referral.DeclineReason.FULL)
+                services.transition(referral, S.DECLINED, by=user, decline_reason=Referral.DeclineReason.FULL)
 
     _case(
         hospital,

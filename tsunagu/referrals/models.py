@@ -1,7 +1,7 @@
 """Bulk requests, referrals (one case × one receiving unit), their events and messages.
 
 The referral's life is one table, Referral.TRANSITIONS, and one method,
-Referral.transition(); nothing else writes Referral.status.
+services.transition(); nothing else writes Referral.status.
 """
 
 import uuid
@@ -203,19 +203,6 @@ class Referral(models.Model):
 
     def side_for(self, to) -> Side | None:
         return self.TRANSITIONS.get((self.direction, self.status, to))
-
-    def can(self, to, user) -> bool:
-        """Whether `user` may move this referral to `to` now (for showing buttons)."""
-        from tsunagu.referrals.services import actor_side
-
-        side = self.side_for(to)
-        return side is not None and side != Side.SYSTEM and actor_side(self, user) == side
-
-    def transition(self, to, *, by=None, reason="", **answer):
-        """Move to `to` if the table allows it for `by`; see services.transition."""
-        from tsunagu.referrals.services import transition
-
-        return transition(self, to, by=by, reason=reason, **answer)
 
 
 class ReferralEvent(models.Model):

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tsunagu.accounts.access import member_facility
 from tsunagu.cases.models import Case
 from tsunagu.cases.privacy import validate_no_personal_data
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.notifications.models import Notification
 from tsunagu.notifications.services import notify
+from tsunagu.referrals.access import actor_side
 from tsunagu.referrals.models import Message, Referral, ReferralEvent, RequestBatch, Side
 
 MAX_UNITS_PER_REQUEST = 50
@@ -27,20 +27,6 @@ Status = Referral.Status
 
 class TransitionRefused(Exception):
     """A change the referral's table, its current state or the actor does not allow. Nothing changed."""
-
-
-def actor_side(referral, user) -> Side | None:
-    """Which side of this referral `user` acts for (None for everyone else, the office included)."""
-    if user is None:
-        return Side.SYSTEM
-    facility = member_facility(user)
-    if facility is None:
-        return None
-    if facility.pk == referral.case.owner_id:
-        return Side.SENDER
-    if facility.pk == referral.receiver_id:
-        return Side.RECEIVER
-    return None
 
 
 def referral_link(referral) -> str:
@@ -155,7 +141,7 @@ def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_
         fields["answered_at"] = now
     if to not in Referral.OPEN_STATUSES:
         fields["closed_at"] = now
-    facility = member_facility(by) if by is not None else None
+    facility = by.facility if by is not None else None
 
     try:
         with transaction.atomic():
@@ -225,7 +211,7 @@ def send_request(case, units, *, by, deadline=None, message=""):
     open, no or too many units are chosen, a unit already has an open referral of this case,
     or the message holds personal data.
     """
-    facility = member_facility(by)
+    facility = by.facility
     if facility is None or facility.pk != case.owner_id:
         raise ValidationError(_("この患者登録の施設の職員だけが依頼を送れます。"))
     units = list(units)
@@ -301,7 +287,7 @@ def send_request(case, units, *, by, deadline=None, message=""):
 
 def make_offer(case, unit, *, by, message=""):
     """A receiving facility offers one of its units for a published open case."""
-    facility = member_facility(by)
+    facility = by.facility
     if facility is None or unit.facility_id != facility.pk:
         raise ValidationError(_("自施設の病棟からだけ申し出られます。"))
     if case.owner_id == facility.pk:
@@ -355,7 +341,7 @@ def post_message(referral, *, by, body):
     validate_no_personal_data(body)
     if referral.status in (Status.WITHDRAWN, Status.EXPIRED, Status.RELEASED):
         raise ValidationError(_("終了した打診にはメッセージを送れません。"))
-    facility = member_facility(by)
+    facility = by.facility
     other = referral.receiver if side == Side.SENDER else referral.case.owner
     with transaction.atomic():
         message = Message.objects.create(referral=referral, author=by, author_facility=facility, body=body)
@@ -381,9 +367,7 @@ def ask(referral, *, by, question):
         raise TransitionRefused(" ".join(error.messages)) from error
     with transaction.atomic():
         transition(referral, Status.ASKED, by=by, reason=question[:300])
-        Message.objects.create(
-            referral=referral, author=by, author_facility=member_facility(by), body=question
-        )
+        Message.objects.create(referral=referral, author=by, author_facility=by.facility, body=question)
     return referral
 
 
@@ -396,7 +380,7 @@ def open_referral(referral, user):
             referral.refresh_from_db()
     side = actor_side(referral, user)
     if side in (Side.SENDER, Side.RECEIVER):
-        facility = member_facility(user)
+        facility = user.facility
         Message.objects.filter(referral=referral, read_at__isnull=True).exclude(
             author_facility=facility
         ).update(read_at=timezone.now())
@@ -496,3 +480,26 @@ def withdraw_referrals_of_closed_cases(limit=100) -> int:
         except TransitionRefused:
             continue  # changed meanwhile, or the closer has left the facility: expiry ends it
     return done
+
+
+def board_context(case):
+    """What the sender's live board shows of a case: its requests and offers, counts per status, the timeline."""
+    referrals = list(
+        case.referrals.select_related("unit", "unit__kind", "receiver", "batch").order_by("created_at", "id")
+    )
+    events = (
+        ReferralEvent.objects.filter(referral__case=case)
+        .select_related("referral__unit", "referral__receiver", "actor", "actor_facility")
+        .order_by("-at", "-id")[:200]
+    )
+    counts = {status: 0 for status in Status.values}
+    for referral in referrals:
+        counts[referral.status] += 1
+    return {
+        "case": case,
+        "requests": [r for r in referrals if not r.is_offer],
+        "offers": [r for r in referrals if r.is_offer],
+        "counts": counts,
+        "open_count": sum(1 for r in referrals if r.is_open),
+        "events": events,
+    }

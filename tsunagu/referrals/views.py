@@ -13,21 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tsunagu.accounts.access import (
-    get_own_case_or_404,
-    get_referral_for_user_or_404,
-    member_facility,
-    require_member,
-)
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
-from tsunagu.cases.models import Case
+from tsunagu.cases.access import get_own_case_or_404, may_act
+from tsunagu.cases.models import Case, CaseNeed
 from tsunagu.facilities.models import Unit
+from tsunagu.lib.access import require_member
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.referrals import services
+from tsunagu.referrals.access import actions_for, actor_side, get_referral_for_user_or_404
 from tsunagu.referrals.forms import AnswerForm, MessageForm, OfferForm, ReasonForm, SendForm
-from tsunagu.referrals.models import Referral, ReferralEvent, Side
-from tsunagu.referrals.services import TransitionRefused, actor_side
+from tsunagu.referrals.models import Referral, Side
+from tsunagu.referrals.services import TransitionRefused
 
 Status = Referral.Status
 
@@ -69,25 +66,18 @@ def detail(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     services.open_referral(referral, request.user)
     _record(request, AuditEvent.Action.VIEW, referral)
-    side = actor_side(referral, request.user)
+    can = actions_for(referral, request.user)
     context = {
         "referral": referral,
         "case": referral.case,
-        "side": side,
+        "side": can.side,
         "needs": referral.case.needs.select_related("need"),
         "thread": referral.messages.select_related("author", "author_facility"),
         "events": referral.events.select_related("actor", "actor_facility"),
         "answer_form": AnswerForm(),
         "message_form": MessageForm(),
         "reasons": Referral.DeclineReason.choices,
-        "can": {
-            "answer": side == Side.RECEIVER and referral.side_for(Status.ACCEPTED) == Side.RECEIVER,
-            "confirm": referral.can(Status.CONFIRMED, request.user),
-            "withdraw": referral.can(Status.WITHDRAWN, request.user),
-            "decline_offer": referral.is_offer and referral.can(Status.DECLINED, request.user),
-            "message": side in (Side.SENDER, Side.RECEIVER)
-            and referral.status not in (Status.WITHDRAWN, Status.EXPIRED, Status.RELEASED),
-        },
+        "can": can,
         "tomorrow": timezone.localdate() + timedelta(days=1),
     }
     return render(request, "referrals/detail.html", context)
@@ -110,9 +100,12 @@ def answer(request, public_id):
         if action == "ask":
             services.ask(referral, by=request.user, question=data["question"])
         elif action == "accept":
-            referral.transition(Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"])
+            services.transition(
+                referral, Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"]
+            )
         else:
-            referral.transition(
+            services.transition(
+                referral,
                 Status.DECLINED,
                 by=request.user,
                 decline_reason=data["decline_reason"],
@@ -154,7 +147,7 @@ def _transition_view(request, public_id, to, done_message):
     else:
         before = referral.status
         try:
-            referral.transition(to, by=request.user, reason=form.cleaned_data["reason"])
+            services.transition(referral, to, by=request.user, reason=form.cleaned_data["reason"])
         except TransitionRefused as error:
             _refuse(request, error)
         else:
@@ -227,36 +220,12 @@ def _valid_uuids(values):
     return valid
 
 
-def board_context(case):
-    referrals = list(
-        case.referrals.select_related("unit", "unit__kind", "receiver", "batch").order_by("created_at", "id")
-    )
-    events = (
-        ReferralEvent.objects.filter(referral__case=case)
-        .select_related("referral__unit", "referral__receiver", "actor", "actor_facility")
-        .order_by("-at", "-id")[:200]
-    )
-    counts = {status: 0 for status in Status.values}
-    for referral in referrals:
-        counts[referral.status] += 1
-    return {
-        "case": case,
-        "requests": [r for r in referrals if not r.is_offer],
-        "offers": [r for r in referrals if r.is_offer],
-        "counts": counts,
-        "open_count": sum(1 for r in referrals if r.is_open),
-        "events": events,
-    }
-
-
 @require_GET
 def board(request, ref):
     case = get_own_case_or_404(request.user, ref)
     _record(request, AuditEvent.Action.VIEW, case, page="referral_board")
-    context = board_context(case)
-    context["can_act"] = (
-        member_facility(request.user) is not None and case.owner_id == member_facility(request.user).pk
-    )
+    context = services.board_context(case)
+    context["can_act"] = may_act(request.user, case)
     template = "referrals/_board.html" if request.htmx else "referrals/board.html"
     return render(request, template, context)
 
@@ -310,8 +279,6 @@ def offerable_cases(facility):
 
 
 def _case_needs():
-    from tsunagu.cases.models import CaseNeed
-
     return CaseNeed.objects.select_related("need")
 
 

@@ -1,5 +1,8 @@
 from django import template
 
+from tsunagu.cases.access import may_act
+from tsunagu.referrals.services import board_context
+
 register = template.Library()
 
 CHIP = {
@@ -25,12 +28,8 @@ def status_chip(status):
 @register.inclusion_tag("referrals/_case_board.html", takes_context=True)
 def case_referrals(context, case):
     """The live referral board and timeline of a case, for the case page: {% case_referrals case %}."""
-    from tsunagu.accounts.access import member_facility
-    from tsunagu.referrals.views import board_context
-
-    facility = member_facility(context["request"].user)
     data = board_context(case)
-    data["can_act"] = facility is not None and facility.pk == case.owner_id
+    data["can_act"] = may_act(context["request"].user, case)
     data["request"] = context["request"]
     data["csrf_token"] = context.get("csrf_token")
     return data
