@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tsunagu.audit.services import Action, record
-from tsunagu.cases.access import get_visible_case_or_404
+from tsunagu.cases.access import get_visible_case_or_404, may_act
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
 from tsunagu.lib.access import require_member
@@ -61,13 +61,12 @@ def case_detail(request, ref):
 
 
 def _detail_context(request, case, close_form):
-    facility = request.user.facility
     return {
         "case": case,
         "needs": case.needs.select_related("need"),
         "wished_kinds": case.wished_kinds.all(),
         "wished_areas": case.wished_areas.all(),
-        "is_owner": facility is not None and case.owner_id == facility.pk,
+        "is_owner": may_act(request.user, case),
         "close_form": close_form,
     }
 
