@@ -1,5 +1,89 @@
-from django.shortcuts import redirect
+"""The home page: what each user needs first, by role.
+
+- the network office: how current the network is, imports, users who have not signed in yet;
+- a care home (or any facility with beds): today's vacancies with 「変更なし」 in one tap, then the
+  requests waiting for its answer;
+- a hospital, clinic or care manager that sends cases: the action queue first.
+"""
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tsunagu.cases.models import Case
+from tsunagu.facilities.forms import VacancyForm
+from tsunagu.facilities.freshness import freshness_by_area, stalest_facilities
+from tsunagu.facilities.models import ImportRun, Unit
+from tsunagu.network.models import FacilityKind
+from tsunagu.referrals.models import Referral
+from tsunagu.referrals.worklist import KINDS, action_queue
+
+INBOX_PREVIEW = 10
+SORTS = ("at", "kind", "case", "owner")
 
 
+@require_GET
 def home(request):
-    return redirect("facilities:directory")
+    user = request.user
+    if user.is_office:
+        return _office_home(request)
+    if user.facility is None:
+        return render(request, "home/empty.html")
+    return _facility_home(request, user.facility)
+
+
+def _office_home(request):
+    users = get_user_model().objects.filter(is_active=True, last_login__isnull=True)
+    context = {
+        "areas": freshness_by_area(),
+        "stalest": stalest_facilities(),
+        "imports": ImportRun.objects.defer("content", "errors")[:5],
+        "waiting_users": users.select_related("membership__facility").order_by("date_joined")[:20],
+        "waiting_count": users.count(),
+    }
+    return render(request, "home/office.html", context)
+
+
+def _facility_home(request, facility):
+    units = list(
+        Unit.objects.filter(facility=facility, active=True, beds__gt=0)
+        .select_related("kind", "vacancy", "vacancy__updated_by")
+        .order_by("name")
+    )
+    awaiting = (
+        Referral.objects.received_by(facility)
+        .awaiting_answer()
+        .select_related("case", "case__owner", "case__municipality", "unit")
+        .prefetch_related("case__needs__need")
+        .order_by("deadline")
+    )
+    awaiting_rows = list(awaiting[:INBOX_PREVIEW])
+    sort = request.GET.get("sort", "at")
+    by = request.GET.get("by") or None
+    queue = action_queue(facility, by=by, sort=sort if sort in SORTS else "at")
+    care_home_first = facility.kind.group == FacilityKind.Group.CARE_HOME
+    context = {
+        "facility": facility,
+        "cards": [{"unit": unit, "form": VacancyForm(unit=unit)} for unit in units],
+        "awaiting": awaiting_rows,
+        "awaiting_count": awaiting.count() if len(awaiting_rows) == INBOX_PREVIEW else len(awaiting_rows),
+        "new_count": sum(1 for r in awaiting_rows if r.status == Referral.Status.SENT)
+        if len(awaiting_rows) < INBOX_PREVIEW
+        else Referral.objects.received_by(facility).filter(status=Referral.Status.SENT).count(),
+        "queue": queue,
+        "queue_kinds": KINDS,
+        "queue_owners": _owners(facility),
+        "sort": sort,
+        "by": by,
+        "sends_cases": not care_home_first or bool(queue),
+        "care_home_first": care_home_first,
+        "today": timezone.localdate(),
+    }
+    return render(request, "home/facility.html", context)
+
+
+def _owners(facility):
+    """The 担当 to filter the queue by: the facility's members who registered an open case."""
+    registered = Case.objects.filter(owner=facility, status=Case.Status.OPEN).values("created_by")
+    return get_user_model().objects.filter(pk__in=registered).order_by("display_name", "username")

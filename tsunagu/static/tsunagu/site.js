@@ -16,3 +16,8 @@ document.addEventListener("click", function (event) {
   input.value = String(value);
   input.dispatchEvent(new Event("input", { bubbles: true }));
 });
+
+// Print buttons (the action queue, lists): the browser's own print dialog.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});
