@@ -271,6 +271,12 @@ class TenancyTests(ReferralViewTestCase):
 
 
 class InboxTests(ReferralViewTestCase):
+    def test_inbox_rows_show_the_needs_and_when_the_request_came(self):
+        self.login(self.receiver_nurse)
+        page = self.client.get(reverse("referrals:inbox"))
+        self.assertContains(page, "胃ろう・腸ろう")
+        self.assertContains(page, "受信")
+
     def test_the_inbox_filters_new_answered_and_closed(self):
         answered_case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
         answered = send(answered_case, [self.care_unit], self.sender_msw)[0]

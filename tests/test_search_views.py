@@ -7,8 +7,8 @@ from tests.search_factories import days_ago, make_case
 from tsunagu.facilities.models import UnitCapability
 
 # Session, user, membership, case (+ wished kinds, areas, needs), ranked units, notes,
-# and the own facility shown in the page footer.
-SEARCH_PAGE_QUERIES = 10
+# the referrals already sent for the case, and the own facility shown in the page footer.
+SEARCH_PAGE_QUERIES = 11
 
 
 class CaseSearchPageTests(PersonaTestCase):
@@ -108,3 +108,28 @@ class CaseSearchPageTests(PersonaTestCase):
         self.assertEqual(len(response.context["result"].candidates), 50)
         with self.assertNumQueries(SEARCH_PAGE_QUERIES + 1):  # near misses: one more ranked query
             self.client.get(self.url, {"near": "1"})
+
+
+class AlreadyAskedTests(PersonaTestCase):
+    """Search results mark the places this case was already sent to, with their answer."""
+
+    def test_places_already_asked_are_marked_and_cannot_be_ticked_twice(self):
+        from tests.referral_factories import make_case as make_referral_case
+        from tests.referral_factories import send
+
+        case = make_referral_case(self.hospital, by=self.sender_msw, needs=["peg"])
+        send(case, [self.care_unit], self.sender_msw)
+        self.login(self.sender_msw)
+        html = self.client.get(reverse("cases:search", args=[case.ref])).content.decode()
+        item = html[
+            html.index(str(self.care_unit.public_id)) - 400 : html.index(str(self.care_unit.public_id)) + 900
+        ]
+        self.assertIn('data-testid="already-asked"', item)
+        self.assertIn("依頼済み", item)
+        self.assertIn("disabled", item)
+        self.assertEqual(html.count('data-testid="already-asked"'), 1)  # the other places are not marked
+
+    def test_send_button_carries_the_selected_count(self):
+        self.login(self.sender_msw)
+        case = make_case(self.hospital, self.hiratsuka, needs=["peg"])
+        self.assertContains(self.client.get(reverse("cases:search", args=[case.ref])), "data-selected-count")

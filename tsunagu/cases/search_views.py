@@ -31,6 +31,7 @@ def case_search(request, ref):
     case = case_for_search(request.user, ref)
     near_misses = request.GET.get("near") == "1"
     result = search_candidates(case, near_misses=near_misses)
+    _mark_already_asked(case, [*result.candidates, *result.near_misses])
     context = {
         "case": case,
         "result": result,
@@ -40,3 +41,16 @@ def case_search(request, ref):
     }
     template = "cases/_candidates.html" if request.htmx else "cases/search.html"
     return render(request, template, context)
+
+
+def _mark_already_asked(case, candidates):
+    """Each candidate learns this case's latest referral to its unit (`candidate.previous`), so the page
+    marks the places already asked and what they answered; an open one cannot be ticked again."""
+    latest = {}
+    # Through the reverse relation, so this app needs no import of the referrals app.
+    for referral in case.referrals.only("unit_id", "status", "direction", "created_at").order_by(
+        "created_at"
+    ):
+        latest[referral.unit_id] = referral
+    for candidate in candidates:
+        candidate.previous = latest.get(candidate.unit.pk)

@@ -55,6 +55,7 @@ def inbox(request):
         Referral.objects.received_by(facility)
         .filter(status__in=INBOX_FILTERS[show])
         .select_related("case", "case__owner", "case__municipality", "unit")
+        .prefetch_related(Prefetch("case__needs", queryset=_case_needs()))
         .order_by("-created_at")[:200]
     )
     template = "referrals/_inbox_list.html" if request.htmx else "referrals/inbox.html"

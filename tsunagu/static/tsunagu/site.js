@@ -21,3 +21,13 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// The send button of the candidate list shows how many places are ticked.
+document.addEventListener("change", function (event) {
+  var form = event.target.closest("form.candidates");
+  if (!form || event.target.name !== "units") return;
+  var count = form.querySelectorAll('input[name="units"]:checked').length;
+  form.querySelectorAll("[data-selected-count] [data-count]").forEach(function (span) {
+    span.textContent = "(" + count + ")";
+  });
+});
