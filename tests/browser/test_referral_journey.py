@@ -96,6 +96,7 @@ def test_msw_sends_one_request_two_answer_she_confirms_and_the_third_is_released
     me.click(page.get_by_role("link", name="受入先をさがす"))
     for name in ("特養あおば", "特養さくら", "特養みなと"):
         me.check(page.locator("li.candidate", has_text=name).get_by_role("checkbox"))
+    expect(page.get_by_role("button", name="選んだ施設に一斉依頼する")).to_contain_text("(3)")
     screenshots(page, "msw-candidates-ticked")
     me.click(page.get_by_role("button", name="選んだ施設に一斉依頼する"))
     expect(page.get_by_role("heading", name="依頼を送る")).to_be_visible()
