@@ -10,7 +10,7 @@ DEMO_ENV := OTP_REQUIRED_FOR_ADMINS=0 EMAIL_BACKEND=django.core.mail.backends.fi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo setup migrate test test-sqlite test-postgres bench lint clean
+.PHONY: demo setup migrate test test-sqlite test-postgres bench lint axe clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,18 @@ demo: migrate
 	$(DEV_ENV) $(DEMO_ENV) $(PY) manage.py run_demo --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set.
-test: setup
+test: setup $(AXE)
 	$(PYTEST) -q
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
 		echo "== PostgreSQL"; DATABASE_URL="$$TEST_POSTGRES_URL" $(PYTEST) -q; fi
+
+# axe-core for the accessibility test of every page, fetched from the npm registry (not committed).
+AXE_VERSION := 4.14.1
+AXE := var/vendor/axe-core-$(AXE_VERSION)/axe.min.js
+$(AXE):
+	mkdir -p $(dir $(AXE))
+	cd $(dir $(AXE)) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm axe-core-$(AXE_VERSION).tgz
+axe: $(AXE)
 
 lint: setup
 	$(VENV)/bin/ruff check .
