@@ -12,11 +12,17 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from django.urls import reverse
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.base import PASSWORD
-from tests.test_tenancy_all_urls import INSIDER_OVERRIDES, REGISTRY, TenancyWorld, iter_patterns, path_arguments
+from tests.test_tenancy_all_urls import (
+    INSIDER_OVERRIDES,
+    REGISTRY,
+    TenancyWorld,
+    iter_patterns,
+    path_arguments,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "every_page.json"
@@ -110,7 +116,9 @@ def test_every_page_on_a_phone(browser, live_site, login):
             state["page"].close()
             state["page"] = context.new_page()
             return False
-        return bool(response and response.status == 200 and "text/html" in response.headers.get("content-type", ""))
+        return bool(
+            response and response.status == 200 and "text/html" in response.headers.get("content-type", "")
+        )
 
     report, problems = [], []
     candidates = [world.sender_msw, world.receiver_admin, world.office]
