@@ -404,7 +404,7 @@ class Case(models.Model):
         """End the case with its outcome (転院・入所, 自宅, 死亡, 取りやめ, その他)."""
         if outcome not in self.Outcome.values:
             raise CaseStateError(_("結果を選んでください。"))
-        validate_no_personal_data(note)
+        validate_no_personal_data(note, max_length=OUTCOME_NOTE_MAX_LENGTH)
         self._change_status(
             self.Status.CLOSED, outcome=outcome, outcome_note=note, closed_at=timezone.now(), closed_by=by
         )

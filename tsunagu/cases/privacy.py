@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,6 +73,9 @@ KINDS = {
         ),
     ),
 }
+
+# No field of the product is longer; a longer text is refused before the guard reads it.
+GUARD_MAX_LENGTH = 10_000
 
 # When two findings overlap, the more specific kind wins.
 PRIORITY = [EMAIL, PHONE, BIRTH_DATE, ADDRESS, ID_NUMBER, NAME]
@@ -390,26 +394,44 @@ def personal_data_messages(text: str) -> list[str]:
     return [finding.message for finding in find_personal_data(text)]
 
 
-def validate_no_personal_data(value):
-    """Django validator: refuses text that looks like personal data, saying what and why."""
-    findings = find_personal_data(value or "")
+def validate_no_personal_data(value, *, max_length=None):
+    """Django validator: refuses text that looks like personal data, saying what and why.
+
+    With `max_length`, a longer text is refused for its length and never read by the guard;
+    callers outside a form (services, the API) pass the limit of the field they fill.
+    """
+    value = value or ""
+    limit = GUARD_MAX_LENGTH if max_length is None else min(max_length, GUARD_MAX_LENGTH)
+    MaxLengthValidator(limit)(value)
+    findings = find_personal_data(value)
     if findings:
         raise ValidationError(
             [ValidationError(finding.message, code="personal_data") for finding in findings]
         )
 
 
-def guarded_clean(value: str) -> str:
+def guarded_clean(value: str, *, max_length=None) -> str:
     """The value, stripped, or a ValidationError naming the personal data found in it."""
     value = (value or "").strip()
-    validate_no_personal_data(value)
+    validate_no_personal_data(value, max_length=max_length)
     return value
 
 
-class GuardedTextField(forms.CharField):
-    """A free-text form field that refuses personal data (names, phone numbers, …)."""
+class GuardedCharField(forms.CharField):
+    """A free-text form field that refuses personal data (names, phone numbers, …).
 
-    default_validators = [validate_no_personal_data]
+    The guard runs last, once the value has passed the field's own rules: a text over
+    `max_length` is refused for its length and never read by the guard.
+    """
+
+    def run_validators(self, value):
+        super().run_validators(value)
+        if value not in self.empty_values:
+            validate_no_personal_data(value)
+
+
+class GuardedTextField(GuardedCharField):
+    """A guarded free-text field shown as a text area, with a hint of what not to write."""
 
     def __init__(self, *, rows=4, **kwargs):
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))

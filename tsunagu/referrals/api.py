@@ -6,12 +6,18 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
 from tsunagu.accounts.access import get_referral_for_user_or_404, require_member
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.referrals.models import Referral, Side
-from tsunagu.referrals.services import TransitionRefused, actor_side
+from tsunagu.referrals.services import (
+    DECLINE_NOTE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    TransitionRefused,
+    actor_side,
+)
 
 router = Router(tags=["referrals"])
 
@@ -33,10 +39,11 @@ class ReferralOut(Schema):
 
 class TransitionIn(Schema):
     to: str
-    reason: str = ""
+    # The limits of the forms: a longer text is refused here, before the personal-data guard reads it.
+    reason: str = Field("", max_length=REASON_MAX_LENGTH)
     earliest_date: date | None = None
     decline_reason: str = ""
-    decline_note: str = ""
+    decline_note: str = Field("", max_length=DECLINE_NOTE_MAX_LENGTH)
 
 
 class ErrorOut(Schema):
