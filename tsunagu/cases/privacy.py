@@ -2,19 +2,25 @@
 
 Cases are anonymous by design: nobody needs a patient's consent because nothing in the
 system identifies the patient. Free text is where identity leaks in, so every text a
-user writes (case summary, outcome note, messages) passes `find_personal_data()`, which
-looks for phone and fax numbers, dates of birth, e-mail addresses, insurance and
-patient numbers, street addresses down to the 番地, and names written with 様・さん・氏.
+user writes (case summary, messages, a facility's notes) passes `find_personal_data()`,
+which looks for phone and fax numbers, dates of birth, e-mail addresses, insurance and
+patient numbers, street addresses down to the 番地, room and bed numbers, and names:
+with 様・さん・氏, after a label (氏名：), in kana or romaji.
 
 The rules aim at what coordinators actually write. Ordinary clinical text — doses,
-lab values, bed counts, the date of an operation, 要介護3, BP 130/80 — must pass, so
-each rule needs either a shape that only personal data has (0463-12-3456, 1丁目2番3号)
-or a cue next to it (生年月日, 患者ID, TEL).
+lab values, bed counts, the date of an operation, 要介護3, BP 130/80, 長女さん, 特養さん —
+must pass, so each rule needs either a shape that only personal data has (0463-12-3456,
+1丁目2番3号) or a cue next to it (生年月日, 患者ID, TEL). Two corpora of such phrases
+(tests/data/privacy/) measure how well the rules do.
 
-Input is normalised with NFKC (full-width digits and letters become ASCII) one
-character at a time, so every finding can report its span in the original text.
+The guard takes time in proportion to the length of the text, whatever the text: it
+normalises once and then runs patterns that never read a run again from each of its
+characters (see "normalisation" below).
 """
 
+import bisect
+import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,11 +31,14 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tsunagu.cases import privacy_words as words
+
 PHONE = "phone"
 BIRTH_DATE = "birth_date"
 EMAIL = "email"
 ID_NUMBER = "id_number"
 ADDRESS = "address"
+ROOM = "room"
 NAME = "name"
 
 # kind -> (label, what was found, why it is refused); shown to the user.
@@ -65,6 +74,13 @@ KINDS = {
         gettext_lazy("番地までの住所"),
         gettext_lazy("住所は市区町村まで(お住まいの市区町村欄)にしてください。"),
     ),
+    ROOM: (
+        gettext_lazy("病室・ベッド番号"),
+        gettext_lazy("病室やベッドの番号"),
+        gettext_lazy(
+            "病室やベッドの番号は入院中の本人を特定できます。「個室」「4人部屋」のように部屋の種類で書いてください。"
+        ),
+    ),
     NAME: (
         gettext_lazy("氏名"),
         gettext_lazy("氏名のような呼び方"),
@@ -78,7 +94,7 @@ KINDS = {
 GUARD_MAX_LENGTH = 10_000
 
 # When two findings overlap, the more specific kind wins.
-PRIORITY = [EMAIL, PHONE, BIRTH_DATE, ADDRESS, ID_NUMBER, NAME]
+PRIORITY = [EMAIL, PHONE, BIRTH_DATE, ADDRESS, ROOM, ID_NUMBER, NAME]
 
 
 @dataclass(frozen=True)
@@ -108,233 +124,844 @@ class Finding:
 
 
 # -- normalisation -----------------------------------------------------------------
+#
+# The rules read two views of the text. The *text view* is NFKC (full-width letters and
+# digits become ASCII) with every dash made "-"; names are looked for there. The *number
+# view* also writes kanji numerals as digits where they stand (昭和十年三月五日 → 昭和10年3月5日,
+# 〇九〇 → 090), joins digits typed one by one (0 9 0 1 … → 0901…) and blanks out the
+# product's own case codes (C-2026-00123), which are allowed. Each view keeps, for every
+# character, the index of the original character it came from (None while that is the
+# identity), so a finding reports its span in the text as written.
+#
+# Every rule is linear in the length of the text: the normalisation is one pass, and each
+# pattern is anchored where a run starts (a lookbehind on its own characters) or has only
+# bounded quantifiers, so a long run of digits, letters or kanji is never read again from
+# each of its characters.
 
-_DASHES = "‐‑‒–—―−－ｰ﹣"
-_DASH_TABLE = {ord(c): "-" for c in _DASHES}
-_LONG_VOWEL_BETWEEN_DIGITS = re.compile(r"(?<=\d)ー(?=\d)")
+_DASH_TABLE = {ord(c): "-" for c in "‐‑‒–—―−－﹣"}
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character, dashes unified; returns the text and, for every character of
-    it, the index of the original character it came from."""
-    out, origin = [], []
+class _NfkcTable(dict):
+    """NFKC of one character at a time, for str.translate; remembers what it has seen."""
+
+    def __missing__(self, code):
+        value = unicodedata.normalize("NFKC", chr(code)).translate(_DASH_TABLE)
+        if len(self) < 50_000:
+            self[code] = value
+        return value
+
+
+_NFKC = _NfkcTable()
+
+
+def _normalise(text: str):
+    """The text view and its origin."""
+    norm = text.translate(_NFKC)
+    if len(norm) == len(text):
+        # No character normalises to nothing, so equal lengths mean one for one.
+        return norm, None
+    origin = []
     for index, char in enumerate(text):
-        norm = unicodedata.normalize("NFKC", char).translate(_DASH_TABLE)
-        out.append(norm)
-        origin.extend([index] * len(norm))
-    normalised = "".join(out)
-    # 0463ー12ー3456 typed with the long-vowel mark; one character for one, so origin holds.
-    normalised = _LONG_VOWEL_BETWEEN_DIGITS.sub("-", normalised)
-    return normalised, origin
+        origin.extend([index] * len(_NFKC[ord(char)]))
+    return norm, origin
 
 
-# -- rules -------------------------------------------------------------------------
+def _rewrite(text: str, origin, pattern, replace):
+    """`text` with each match of `pattern` replaced by replace(match) (None leaves it), the origin in step."""
+    replaced = []
+    for match in pattern.finditer(text):
+        new = replace(match)
+        if new is not None and new != match.group():
+            replaced.append((match.start(), match.end(), new))
+    if not replaced:
+        return text, origin
+    pieces, last = [], 0
+    for start, end, new in replaced:
+        pieces += (text[last:start], new)
+        last = end
+    pieces.append(text[last:])
+    if all(end - start == len(new) for start, end, new in replaced):
+        return "".join(pieces), origin  # one character for one: the origin holds
+    if origin is None:
+        origin = range(len(text))
+    origins, last = [], 0
+    for start, end, new in replaced:
+        origins += origin[last:start]
+        # The first new character comes from the first old one, the last from the last.
+        origins += [origin[min(start + i, end - 1)] for i in range(len(new) - 1)] + [origin[end - 1]]
+        last = end
+    origins += origin[last:]
+    return "".join(pieces), origins
 
-_NOT_DIGIT_BEFORE = r"(?<![\d.,/:])"
-_NOT_DIGIT_AFTER = r"(?![\d,]|\.\d)"
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# A pattern that has to start where a run starts is written with its first character class
+# before the lookbehind (\d(?<!\d\d) rather than (?<!\d)\d): re then skips quickly over the
+# characters that cannot start a match instead of trying the lookbehind at every position.
+_CASE_CODE_RE = re.compile(r"[Cc](?<![A-Za-z0-9][Cc])-(?:19|20)\d{2}-\d{5,6}(?!\d)")
+_KANJI_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0"}
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
+_KANJI_NUMERAL_RE = re.compile(r"[〇零一二三四五六七八九十百千]{1,12}")
+_LONG_VOWEL_BETWEEN_DIGITS_RE = re.compile(r"ー(?<=\dー)(?=\d)")
+_SPACED_DIGITS_RE = re.compile(r"\d(?<!\d\d)\d{0,3}(?: \d{1,4}){4,15}(?!\d)")
 
-_PHONE_RES = [
-    # 0463-12-3456, 03-1234-5678, 090-1234-5678, (0463)12-3456, 0463 12 3456
-    re.compile(r"(?<![\d.,])\(?0\d{1,4}\)?[\s-]?\(?\d{1,4}\)?[\s-]\d{3,4}" + _NOT_DIGIT_AFTER),
-    re.compile(_NOT_DIGIT_BEFORE + r"\(0\d{1,4}\)\d{1,4}-?\d{3,4}" + _NOT_DIGIT_AFTER),
-    # 0463123456, 09012345678
-    re.compile(_NOT_DIGIT_BEFORE + r"0\d{9,10}" + _NOT_DIGIT_AFTER),
-    # +81-463-12-3456
-    re.compile(r"\+81[\s-]?\(?\d{1,4}\)?[\s-]?\d{1,4}[\s-]?\d{3,4}" + _NOT_DIGIT_AFTER),
-]
-# A cue makes even a local number without area code a phone number: TEL 12-3456.
+
+def _kanji_number(match) -> str | None:
+    run = match.group()
+    if all(c in "〇零" for c in run):
+        return None  # 〇〇病院: a placeholder, not a number
+    if not any(c in _KANJI_UNITS for c in run):
+        return "".join(_KANJI_DIGITS[c] for c in run)  # 一九三五, 〇九〇
+    total, current = 0, None
+    for c in run:
+        if c in _KANJI_UNITS:
+            total += (1 if current is None else current) * _KANJI_UNITS[c]
+            current = None
+        else:
+            current = int(_KANJI_DIGITS[c]) + (0 if current is None else current * 10)
+    return str(total + (current or 0))
+
+
+def _join_spaced_digits(match) -> str | None:
+    groups = match.group().split(" ")
+    if sum(len(group) == 1 for group in groups) < 4:
+        return None  # 0463 55 1234 is read as it is
+    return "".join(groups)
+
+
+def _number_view(text: str, origin):
+    text, origin = _rewrite(text, origin, _CASE_CODE_RE, lambda m: m.group()[0] + "_" * (len(m.group()) - 1))
+    text, origin = _rewrite(text, origin, _KANJI_NUMERAL_RE, _kanji_number)
+    text, origin = _rewrite(text, origin, _LONG_VOWEL_BETWEEN_DIGITS_RE, lambda m: "-")
+    text, origin = _rewrite(text, origin, _SPACED_DIGITS_RE, _join_spaced_digits)
+    return text, origin
+
+
+# -- numbers: phones, e-mail, dates of birth, addresses, rooms, ids ----------------------
+
+_NUMBER_ENDS = r"(?!\d|[.,]\d)"
+# Between the groups of a phone number: - . / space, parentheses around the area code.
+_PHONE_SEP = r"(?:\)?[ \-./]{0,2}\(?)"
+_PHONE_RE = re.compile(
+    r"[(0](?<![\d.,+\-/:][(0])(?:(?<=\()0|(?<=0))\d{0,4}(?:" + _PHONE_SEP + r"\d{1,4}){1,3}" + _NUMBER_ENDS
+)
+_INTERNATIONAL_PHONE_RE = re.compile(
+    r"\+ ?81[ \-.]?(?:\(0\) ?)?\(?\d{1,4}(?:" + _PHONE_SEP + r"\d{1,4}){1,3}" + _NUMBER_ENDS
+)
+# A cue makes a shorter number a phone number too: TEL 22-3456, 電話 12-3456.
 _PHONE_CUE_RE = re.compile(
-    r"(?:TEL|Tel|tel|FAX|Fax|fax|℡|電話番号|電話|携帯|ファックス|ファクス|連絡先)"
-    r"\s*(?:番号)?\s*[:=は]?\s*(\(?\d[\d()\s-]{4,}\d)" + _NOT_DIGIT_AFTER
+    r"(?:TEL|Tel|tel|FAX|Fax|fax|電話番号|電話|携帯|ファックス|ファクス|連絡先|自宅|直通)[^\d\n]{0,6}?"
+    r"(?P<number>\(?\d{1,4}(?:" + _PHONE_SEP + r"\d{1,4}){1,3})" + _NUMBER_ENDS
+)
+_MOBILE_PREFIXES = ("050", "070", "080", "090", "0800")
+_LOOKS_LIKE_A_DATE_RE = re.compile(r"(?:19|20)\d{2}([/.\-])\d{1,2}\1\d{1,2}(?!\d)|\d{1,2}/\d{1,2}(?!\d)")
+
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9._%+\-](?<![A-Za-z0-9._%+\-]{2})[A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,6}\.[A-Za-z]{2,24}"
+)
+# taro(at)example.jp, taro [at] example.com, taro at example.com
+_EMAIL_SPELLED_RE = re.compile(
+    r"[A-Za-z0-9._%+\-](?<![A-Za-z0-9._%+\-]{2})[A-Za-z0-9._%+\-]{0,63} ?(?:\(at\)|\[at\]| at |アットマーク) ?"
+    r"[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,4}\.(?:com|net|org|info|biz|jp)(?![A-Za-z])",
+    re.IGNORECASE,
 )
 
-_ERAS = {
-    "明治": 1867,
-    "明": 1867,
-    "M": 1867,
-    "大正": 1911,
-    "大": 1911,
-    "T": 1911,
-    "昭和": 1925,
-    "昭": 1925,
-    "S": 1925,
-    "平成": 1988,
-    "平": 1988,
-    "H": 1988,
-    "令和": 2018,
-    "令": 2018,
-    "R": 2018,
-}
-_ERA_ALT = "明治|大正|昭和|平成|令和|明|大|昭|平|令|(?<![A-Za-z])[MTSHR]"
-_YMD_SEP = r"\s*[年/.\-]\s*"
-_MD_SEP = r"\s*[月/.\-]\s*"
-_DATE_RE = re.compile(
-    r"(?:(?P<era>"
-    + _ERA_ALT
-    + r")\s*(?P<eyear>\d{1,2}|元)|"
-    + _NOT_DIGIT_BEFORE
-    + r"(?P<year>1[89]\d{2}|20\d{2}))"
-    + _YMD_SEP
-    + r"(?P<month>\d{1,2})(?:"
-    + _MD_SEP
-    + r"(?P<day>\d{1,2})(?:\s*日)?|\s*月)?"
-    + r"(?![\d])"
+_ERAS = {"明治": (1867, 45), "大正": (1911, 15), "昭和": (1925, 64), "平成": (1988, 31), "令和": (2018, 40)}
+_ERA_ALIASES = {"明": "明治", "M": "明治", "大": "大正", "T": "大正", "昭": "昭和", "S": "昭和"}
+_ERA_ALIASES |= {"平": "平成", "H": "平成", "令": "令和", "R": "令和"}
+_MONTH_AND_DAY = r" ?(?:年 ?(?:\([^()]{1,8}\) ?)?|[/.\-] ?)(?P<month>\d{1,2})(?: ?(?:月|[/.\-]) ?(?P<day>\d{1,2})(?: ?日)?| ?月)?(?!\d)"
+_ERA_DATE_RE = re.compile(
+    r"(?P<era>明治|大正|昭和|平成|令和|明|大|昭|平|令|M|T|S|H|R|m|t|s|h|r)(?<![A-Za-z][A-Za-z])\.? ?(?P<eyear>\d{1,2}|元)"
+    + _MONTH_AND_DAY
 )
-# Before the date: 生年月日 1941/03/05, DOB: …; after it: 生, 生まれ (but not 生検, 生活…).
+_YEAR_DATE_RE = re.compile(r"(?P<year>1[89]\d{2}|20\d{2})(?<![\d.,/\-]\d{4})" + _MONTH_AND_DAY)
+# 昭和10年生まれ: a birth year is finer than the 5-year age band, so with a cue it is refused too.
+_ERA_YEAR_RE = re.compile(_ERA_DATE_RE.pattern.removesuffix(_MONTH_AND_DAY) + " ?年")
+_YEAR_RE = re.compile(r"(?P<year>1[89]\d{2}|20\d{2})(?<![\d.,/\-]\d{4}) ?年")
+# Before the date: 生年月日 1941/03/05, DOB: …, 生：…; after it: 生, 生まれ (but not 生検, 生食…).
 _BIRTH_CUE_BEFORE_RE = re.compile(
-    r"(?:生年月日|誕生日|出生日|生まれ|DOB|D\.O\.B|birth)\s*[:は]?\s*[(（]?\s*$", re.IGNORECASE
+    r"(?:生年月日|誕生日|生年|出生日?|DOB|D\.O\.B\.?|birth ?(?:day|date)?|生まれ|産まれ|生) ?[:=は]? ?\(? ?$",
+    re.IGNORECASE,
 )
 _BIRTH_CUE_AFTER_RE = re.compile(
-    r"^\s*[)）]?\s*(?:生まれ|うまれ|出生|生(?![検活存理化保命食体着成前後])|誕生)"
+    r" ?\)? ?(?:生まれ|うまれ|産まれ|出生|誕生|生(?![検活存理化保命食体着成前後涯徒産]))"
+)
+# 誕生日 3月5日: a birthday without the year.
+_BIRTHDAY_RE = re.compile(
+    r"(?:生年月日|誕生日|DOB|[Bb]irthday) ?[:=は]? ?\d{1,2} ?(?:月|/) ?\d{1,2}(?: ?日)?(?!\d)"
 )
 # A full date this old is a birth date, not an event of the current admission.
 _OLD_DATE_YEAR = 1990
 
-_ID_RUN_RE = re.compile(_NOT_DIGIT_BEFORE + r"\d{8,}" + _NOT_DIGIT_AFTER)
-_ID_CUE_RE = re.compile(
-    r"(?:被保険者番号|被保険者証|保険者番号|保険証番号|保険証|記号番号|記号|受給者番号|受給者証|公費番号"
-    r"|患者ID|患者番号|カルテ番号|カルテNo\.?|診察券番号|診察券|マイナンバー|個人番号|(?<![A-Za-z])ID(?![A-Za-z]))"
-    r"\s*(?:番号|No\.?)?\s*[:=は]?\s*([A-Za-z]{0,3}-?\d[\dA-Za-z\-]{2,})"
+_CHOME_RE = re.compile(
+    r"\d(?<!\d\d)\d{0,2} ?丁目(?: ?\d{1,4}(?: ?(?:番地?|-|の) ?\d{1,4}(?: ?号)?| ?番地?)?)?"
+)
+_BANCHI_RE = re.compile(r"\d(?<!\d\d)\d{0,4} ?番地(?: ?の? ?\d{1,4})?(?: ?号)?")
+_BAN_GO_RE = re.compile(r"\d(?<!\d\d)\d{0,4} ?番 ?\d{1,4} ?号(?!室|棟|車|館|機|線|病)")
+_NO_NO_RE = re.compile(r"\d(?<!\d\d)\d{0,3} ?の ?\d{1,4} ?の ?\d{1,4}(?!\d)")
+_POSTAL_MARK_RE = re.compile(r"(?:〒|郵便番号 ?[:=]?) ?\d{3}-?\d{4}(?!\d)")
+# 254-0012 平塚市: a postal code is read as one when a place name follows it.
+_POSTAL_BEFORE_PLACE_RE = re.compile(
+    r"\d(?<![\d\-/.:]\d)\d{2}-\d{4}(?!\d)(?= ?[\u4e00-\u9fff々ヶ]{0,6}[都道府県市区町村郡])"
+)
+_ADDRESS_CUE_RE = re.compile(
+    r"(?:現住所|自宅住所|住所|居所|所在地|住居) ?[:=は] ?[^\s、。,;()]{0,20}?\d{1,4}(?:-\d{1,4})*(?: ?(?:番地?|号))?(?!\d)"
+)
+# 1-2-3, 12-3 and 1234-5 are house numbers after a place name (浅間町1-2-3, 大磯町大磯1234-5).
+_HOUSE_NUMBER_RE = re.compile(r"\d(?<![\d\-/.:,A-Za-z]\d)\d{0,3}(?:-\d{1,4}){1,3}" + _NUMBER_ENDS)
+_UNIT_AFTER_RE = re.compile(
+    r" ?(?:単位|錠|包|本|枚|滴|回|日|時|分|秒|mg|ml|mL|g|U|cc|%|カプセル|点|cm|mm|kg|歳|才|度|℃|kcal|Fr|年|月|週"
+    r"|か月|ヶ月|L|l|番目|位|名|人|床|件|個|割|倍|段|階|台|部|頭|匹|円|万|週間|時間|cmH2O|mmHg)"
+)
+_PLACE_RUN_RE = re.compile(r"[\u4e00-\u9fff々ヶケノぁ-ゖァ-ヺー]{1,14}$")
+_PLACE_CHAR_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff々ヶ])[市区町村郡](?![分販内立民営役場長議外部政])|丁目|大字|字"
 )
 
-# 介護保険 0012345678: a bare insurance word needs a long number after it (介護保険 2割 is fine).
-_INSURANCE_CUE_RE = re.compile(
-    r"(?:介護保険|医療保険|健康保険|後期高齢者医療|保険)\s*[:=は]?\s*(\d{6,})" + _NOT_DIGIT_AFTER
-)
-
-_KANJI_NUM = "一二三四五六七八九十"
-_ADDRESS_RES = [
-    # 1丁目2番3号, 三丁目, 1丁目2-3
-    re.compile(
-        r"(?:\d{1,3}|[" + _KANJI_NUM + r"]{1,3})\s*丁目(?:\s*\d{1,4}(?:\s*(?:番地?|-)\s*\d{1,4}(?:\s*号)?)?)?"
-    ),
-    # 123番地, 123番地の4, 2番3号
-    re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番地(?:\s*の?\s*\d{1,4})?(?:\s*号)?"),
-    re.compile(_NOT_DIGIT_BEFORE + r"\d{1,5}\s*番(?![目手号])\s*\d{1,4}\s*号(?!室|棟|車)"),
-    # 浅間町1-2, 大字上平塚1234-5: a place name ending in 町・村・字 then numbers
-    re.compile(r"(?<=[町村字])\d{1,4}-\d{1,4}(?:-\d{1,4})?" + _NOT_DIGIT_AFTER),
-    # 1-2-3 right after a place name, when it is not a date nor a dose (朝昼夕 4-4-4単位)
-    re.compile(
-        r"(?<=[\u4e00-\u9fff々ヶケ])(?!(?:19|20)\d{2}-)\d{1,4}-\d{1,4}-\d{1,4}"
-        + _NOT_DIGIT_AFTER
-        + r"(?!-|\s*(?:単位|錠|包|本|枚|滴|回|日|時|分|mg|ml|mL|g|U|cc|%|カプセル))"
-    ),
-    # 住所: 平塚市浅間町12-3 — a cue followed closely by a house number
-    re.compile(
-        r"(?:現住所|自宅住所|住所|居所)\s*[:は]?\s*[^\s、。,:]{0,20}?\d{1,4}(?:-\d{1,4})*(?:\s*(?:番地?|号))?"
-        + _NOT_DIGIT_AFTER
-    ),
-    # 〒254-0041, 郵便番号 254-0041
-    re.compile(r"(?:〒|郵便番号\s*[:]?)\s*\d{3}-?\d{4}" + _NOT_DIGIT_AFTER),
+_ROOM_RES = [
+    re.compile(r"\d(?<!\d\d)\d{0,3} ?号室(?: ?[A-Za-z] ?床| ?\d{1,2} ?番? ?(?:ベッド|床))?"),
+    re.compile(r"\d(?<!\d\d)\d{2,3} ?号(?![室棟館線車機議証様式])"),
+    re.compile(r"病棟 ?\d{3,4}(?!\d| ?(?:床|名|人|件|%|日|分|時|歳|m|号室|円|万))(?: ?[A-Za-z] ?床)?"),
+    re.compile(r"\d(?<![A-Za-z\d]\d)\d? ?[F階] ?- ?\d{2,4}(?!\d)(?: ?[A-Za-z] ?床)?"),
+    re.compile(r"[A-F](?<![A-Za-z][A-F]) ?床(?![室数頭上位])"),
+    re.compile(r"\d(?<!\d\d)\d? ?番 ?(?:ベッド|床)"),
+    re.compile(r"(?:ベッド|部屋|病室) ?(?:番号|No\.?)? ?[:=]? ?\d{1,4} ?番?(?![台つ個本人\d]| ?号)"),
 ]
 
-# Honorifics that follow a name; each with the words after it that make it something else.
-_HONORIFIC_RE = re.compile(r"様(?![子式態相々])|さま|さん|氏(?![名])|殿(?![堂方様])|くん|ちゃん")
-_KANJI_CHAR = re.compile(r"[\u4e00-\u9fff々〆ヵヶ]")
-_KATAKANA_CHAR = re.compile(r"[\u30a1-\u30fa\u30fcー・]")
-_NAME_MAX = 8
-# Role, family and courtesy words that may stand before 様・さん: the name form is fine
-# when the words before the honorific end with one of these (長女様, 担当ケアマネさん).
-ROLE_WORDS_KANJI = frozenset(
-    """
-患者 家族 親族 親戚 本人 当人 奥 皆 各位 客 利用者 入居者 入所者 対象者 相談者 保護者 先方 方 相手
-担当 看護 介護 医者 先生 主治医 前医 担当医 当直医 主任 職員 事務 受付 窓口 訪看 訪問看護 訪問入浴 通所 入浴
-包括 支援センター 社協 施設 貴施設 貴院 貴所 貴社 御社 弊社 当院 弊院 病院 医院 診療所 事業所 保健所 役所 役場
-研究所 営業所 支所 会社 葬儀社 薬局 医師会 協会 自治会 町内会 家族会 警察 消防 救急隊 福祉用具 市 区 町 村 県
-娘 息子 長男 次男 三男 長女 次女 三女 嫁 婿 夫 妻 旦那 主人 配偶者 父 母 父親 母親 両親 親 親御 兄 姉 弟 妹 兄弟
-姉妹 孫 甥 姪 甥御 姪御 子供 子ども 叔父 叔母 伯父 伯母 義父 義母 義兄 義姉 義弟 義妹 祖父 祖母 婆 爺 内縁
-後見人 保佐人 補助人 保証人 代理人 管理人 友人 知人 隣人 家人 婦人 相続人 証人 住人 他人 大人 老人 病人 恋人
-民生委員 大家 家主 近所 隣 業者 坊 神 仏 王 殿 彼 彼女 某 同 両 当該
-世話 疲 疲れ 苦労 大事 愁傷 待 待ち 多 仕 模 異 一 左 右 有 文 各 今 赤 姫 王子 天道
-""".split()
+_ROOM_NEEDS = [("号室",), ("号",), ("病棟",), ("F", "階"), ("床",), ("番",), ("ベッド", "部屋", "病室")]
+
+_LONG_NUMBER_RE = re.compile(r"\d(?<![\d.,]\d)\d{7,}(?![\d,]|\.\d)")
+_GROUPED_NUMBER_RE = re.compile(r"\d(?<![\d\-]\d)\d{3}[ \-]\d{4}[ \-]\d{4}(?![\d\-])")
+_ID_CUE_RE = re.compile(
+    r"(?P<cue>被保険者証?番号|被保険者証|被保険者|保険者番号|保険証番号|保険証|記号・?番号|受給者証?番号|受給者証"
+    r"|公費(?:負担者)?番号|負担者番号|患者ID|患者番号|患者No\.?|カルテ番号|カルテNo\.?|カルテ|診察券番号|診察券"
+    r"|マイナンバー|個人番号|介護保険番号|被保番号|被保番|利用者番号|利用者ID|入居者番号|院内ID|当院ID|MRN"
+    r"|ID(?<![A-Za-z]ID)(?![A-Za-z])|No(?<![A-Za-z]No)\.?(?![A-Za-z])|番号(?<!電話番号)(?<!携帯番号)(?<!FAX番号)(?<!郵便番号)"
+    r"(?<!ベッド番号)(?<!部屋番号)(?<!病室番号))"
+    r" ?(?:番号|No\.?|#)? ?[:=は#]? ?"
+    r"(?P<number>(?:[A-Za-z]{1,3}-?)?\d{1,12}(?:[ \-]\d{1,12}){0,3})(?!\d)"
 )
-# Endings that make a word a role or a place rather than a name: 看護師, 介護福祉士,
-# 相談員, 担当者, 施設長, 整形外科, 医事課, 連携室, 事務局, 消防署, 病棟, 特養○○園.
-ROLE_ENDINGS_KANJI = frozenset("師 士 員 者 長 科 課 室 局 署 棟 院 店 園 婦".split())
-ROLE_WORDS_KATAKANA = frozenset(
-    """
-ケアマネ ケアマネージャー ケアマネジャー ヘルパー ワーカー ナース ドクター スタッフ セラピスト マネージャー
-マネジャー オーナー ドライバー ボランティア キーパーソン ファミリー パートナー サポーター コーディネーター
-カウンセラー リーダー チーフ シッター ホーム ハウス センター クリニック ホスピタル ホスピス ステーション ケア
-ショート ステイ デイ サービス プラン リハ リハビリ タクシー レンタル メーカー ファーマシー ママ パパ
-ベビー シスター レジデンス ガーデン ヴィラ ヴィレッジ
-""".split()
+_WEAK_ID_CUES = ("番号", "No")
+_SYMBOL_AND_NUMBER_RE = re.compile(r"記号 ?[:=]? ?[\dA-Za-z\-]{1,10} ?[・,、]? ?番号 ?[:=]? ?\d{1,10}")
+# 介護保険 0012345678: an insurance word needs a long number after it (介護保険 2割 is fine).
+_INSURANCE_RE = re.compile(
+    r"(?:介護保険|医療保険|健康保険|国民健康保険|国保|社保|後期高齢者医療|後期高齢|協会けんぽ|保険)(?:被保険者)?証?(?:番号)?"
+    r" ?[:=は]? ?\d{6,}(?!\d| ?円)"
 )
-# Role words that are also common endings of given names (花子): allowed only as the whole word (お子様).
-ROLE_WORDS_WHOLE_ONLY = frozenset(["子"])
 
 
-def _is_role(run: str, katakana: bool) -> bool:
-    if katakana:
-        return any(run.endswith(word) for word in ROLE_WORDS_KATAKANA)
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _is_phone_number(digits: str) -> bool:
+    if len(digits) == 10:
+        return digits[1] != "0"
+    return len(digits) == 11 and digits.startswith(_MOBILE_PREFIXES)
+
+
+def _year_of(match) -> int | None:
+    if "era" not in match.re.groupindex:
+        return int(match["year"])
+    era = _ERA_ALIASES.get(match["era"].upper(), match["era"])
+    base, last_year = _ERAS[era]
+    era_year = 1 if match["eyear"] == "元" else int(match["eyear"])
+    return base + era_year if 1 <= era_year <= last_year else None
+
+
+def _birth_cue(view, match):
+    """The end of the birth cue after `match` (生まれ), its end itself for a cue before it, or None."""
+    cue_after = _BIRTH_CUE_AFTER_RE.match(view, match.end())
+    if cue_after:
+        return cue_after.end()
+    if _BIRTH_CUE_BEFORE_RE.search(view, max(0, match.start() - 14), match.start()):
+        return match.end()
+    return None
+
+
+def _birth_dates(view):
+    for match in itertools.chain(_ERA_DATE_RE.finditer(view), _YEAR_DATE_RE.finditer(view)):
+        year = _year_of(match)
+        month = int(match["month"])
+        day = int(match["day"]) if match["day"] else None
+        if year is None or not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+            continue
+        cue_end = _birth_cue(view, match)
+        if cue_end is not None:
+            yield match.start(), cue_end
+        elif day is not None and year < _OLD_DATE_YEAR:
+            yield match.start(), match.end()
+    for match in itertools.chain(_ERA_YEAR_RE.finditer(view), _YEAR_RE.finditer(view)):
+        cue_end = _birth_cue(view, match)
+        if cue_end is not None and _year_of(match) is not None:
+            yield match.start(), cue_end
+    for match in _BIRTHDAY_RE.finditer(view):
+        yield match.start(), match.end()
+
+
+def _is_house_number(view, match) -> bool:
+    if _UNIT_AFTER_RE.match(view, match.end()):
+        return False
+    start = match.start()
+    if start and view[start - 1] == " ":
+        start -= 1
+    run = _PLACE_RUN_RE.search(view, max(0, start - 14), start)
+    if run is None:
+        return False
+    if _PLACE_CHAR_RE.search(run.group()):
+        return True
+    # 鵠沼1-2-3: three numbers straight after a kanji name, when they are not a dose (注4-4-4).
     return (
-        run in ROLE_WORDS_WHOLE_ONLY
-        or run[-1] in ROLE_ENDINGS_KANJI
-        or any(run.endswith(word) for word in ROLE_WORDS_KANJI)
+        match.group().count("-") >= 2
+        and start == match.start()
+        and "\u4e00" <= view[start - 1] <= "\u9fff"
+        and view[start - 1] not in "注夕食前後剤量錠"
     )
 
 
-def _span_in_original(origin, text, start, end):
-    o_start = origin[start]
-    o_end = origin[end - 1] + 1
-    return o_start, o_end, text[o_start:o_end]
+# Each rule reports at most this many findings: a text with more is refused all the same,
+# and the cap keeps a text made of nothing but matches as cheap as any other.
+_MAX_FINDINGS_PER_RULE = 50
+_DIGIT_RE = re.compile(r"\d")
+_SPELLED_AT_RE = re.compile(r"\(at\)|\[at\]| at |アットマーク", re.IGNORECASE)
 
 
-def _find_name_forms(norm):
-    for match in _HONORIFIC_RE.finditer(norm):
-        end = match.start()
-        # A space between the name and the honorific is common: 山田 様.
-        while end > 0 and norm[end - 1] in " \u3000":
-            end -= 1
-        if end == 0:
-            continue
-        char_re = (
-            _KANJI_CHAR
-            if _KANJI_CHAR.match(norm[end - 1])
-            else (_KATAKANA_CHAR if _KATAKANA_CHAR.match(norm[end - 1]) else None)
-        )
-        if char_re is None:
-            continue
-        start = end
-        while start > 0 and end - start < _NAME_MAX and char_re.match(norm[start - 1]):
-            start -= 1
-        run = norm[start:end]
-        if _is_role(run, katakana=char_re is _KATAKANA_CHAR):
-            continue
-        if char_re is _KATAKANA_CHAR and len(run.strip("ー・")) < 2:
-            continue
-        # 山田 花子様: take the family name too.
-        given_start = start
-        if start >= 2 and norm[start - 1] in " \u3000" and _KANJI_CHAR.match(norm[start - 2]):
-            family = start - 1
-            while family > 0 and start - family <= 4 and _KANJI_CHAR.match(norm[family - 1]):
-                family -= 1
-            given_start = family
-        yield given_start, match.end()
+def _matches(regex, view, *needed):
+    """Matches of `regex`, or none at all when `view` holds none of the `needed` strings."""
+    if needed and not any(word in view for word in needed):
+        return ()
+    return regex.finditer(view)
 
 
-def _birth_date_spans(norm):
-    for match in _DATE_RE.finditer(norm):
-        if match["era"]:
-            era = match["era"]
-            base = _ERAS.get(era)
-            eyear = 1 if match["eyear"] == "元" else int(match["eyear"])
-            year = base + eyear
+def _emails(view):
+    for match in _matches(_EMAIL_RE, view, "@"):
+        yield EMAIL, match.start(), match.end()
+    if _SPELLED_AT_RE.search(view):
+        for match in _EMAIL_SPELLED_RE.finditer(view):
+            yield EMAIL, match.start(), match.end()
+
+
+def _phones(view):
+    for match in _PHONE_RE.finditer(view):
+        if _is_phone_number(_digits(match.group())):
+            yield PHONE, match.start(), match.end()
+    for match in _matches(_INTERNATIONAL_PHONE_RE, view, "+"):
+        digits = _digits(match.group())[2:].removeprefix("0")
+        if 9 <= len(digits) <= 10:
+            yield PHONE, match.start(), match.end()
+    for match in _PHONE_CUE_RE.finditer(view):
+        number = match.group("number")
+        if 6 <= len(_digits(number)) <= 11 and not _LOOKS_LIKE_A_DATE_RE.match(number):
+            yield PHONE, match.start("number"), match.end("number")
+
+
+def _birth_date_findings(view):
+    for start, end in _birth_dates(view):
+        yield BIRTH_DATE, start, end
+
+
+def _addresses(view):
+    for regex, needed in [
+        (_CHOME_RE, ("丁目",)),
+        (_BANCHI_RE, ("番地",)),
+        (_BAN_GO_RE, ("号",)),
+        (_NO_NO_RE, ("の",)),
+        (_POSTAL_MARK_RE, ("〒", "郵便番号")),
+        (_POSTAL_BEFORE_PLACE_RE, ("-",)),
+        (_ADDRESS_CUE_RE, ("住所", "居所", "所在地", "住居")),
+    ]:
+        for match in _matches(regex, view, *needed):
+            yield ADDRESS, match.start(), match.end()
+    for match in _matches(_HOUSE_NUMBER_RE, view, "-"):
+        if _is_house_number(view, match):
+            yield ADDRESS, match.start(), match.end()
+
+
+def _rooms(view):
+    for regex, needed in zip(_ROOM_RES, _ROOM_NEEDS, strict=True):
+        for match in _matches(regex, view, *needed):
+            start = match.start()
+            if view[max(0, start - 2) : start] in ("国道", "県道") or view[start - 1 : start] == "第":
+                continue  # 国道134号, 第1234号
+            yield ROOM, start, match.end()
+
+
+def _id_numbers(view):
+    for match in _LONG_NUMBER_RE.finditer(view):
+        if not _UNIT_AFTER_RE.match(view, match.end()) and view[match.start() - 1 : match.start()] != "¥":
+            yield ID_NUMBER, match.start(), match.end()
+    for match in _GROUPED_NUMBER_RE.finditer(view):
+        yield ID_NUMBER, match.start(), match.end()
+
+
+def _cued_id_numbers(view):
+    # A cue decides: 介護保険 0012345678 is an insurance number, not a phone number.
+    for match in _ID_CUE_RE.finditer(view):
+        number = match.group("number")
+        needed = 4 if match.group("cue").startswith(_WEAK_ID_CUES) else 3
+        if len(_digits(number)) >= needed and not _LOOKS_LIKE_A_DATE_RE.match(view, match.start("number")):
+            if not _DATE_GOES_ON_RE.match(view, match.end()):
+                yield ID_NUMBER, match.start(), match.end()
+    for regex, needed in [
+        (_SYMBOL_AND_NUMBER_RE, ("記号",)),
+        (_INSURANCE_RE, ("保険", "国保", "社保", "けんぽ", "後期高齢")),
+    ]:
+        for match in _matches(regex, view, *needed):
+            yield ID_NUMBER, match.start(), match.end()
+
+
+_DATE_GOES_ON_RE = re.compile(r"[/年月.]\d")
+# Rules of the number view, each with the rank that orders overlapping findings.
+_NUMBER_RULES = [
+    (_emails, PRIORITY.index(EMAIL)),
+    (_phones, PRIORITY.index(PHONE)),
+    (_birth_date_findings, PRIORITY.index(BIRTH_DATE)),
+    (_addresses, PRIORITY.index(ADDRESS)),
+    (_rooms, PRIORITY.index(ROOM)),
+    (_id_numbers, PRIORITY.index(ID_NUMBER)),
+    (_cued_id_numbers, 0.5),
+]
+
+
+def _number_findings(view):
+    """(kind, start, end, rank) in the number view."""
+    if not _DIGIT_RE.search(view):
+        yield from ((kind, start, end, PRIORITY.index(EMAIL)) for kind, start, end in _emails(view))
+        return
+    for rule, rank in _NUMBER_RULES:
+        for kind, start, end in itertools.islice(rule(view), _MAX_FINDINGS_PER_RULE):
+            yield kind, start, end, rank
+
+
+# -- names -------------------------------------------------------------------------------
+
+_K = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ"
+_KA = "\u30a1-\u30fa\u30fc\u30fd\u30fe\u3099\u309a"
+_HI = "\u3041-\u3096\u309d\u309e"
+_KANJI_RE = re.compile(f"[{_K}]")
+_KATAKANA_RE = re.compile(f"[{_KA}]")
+_HIRAGANA_RE = re.compile(f"[{_HI}]")
+_LATIN_RE = re.compile("[A-Za-z]")
+_HIRAGANA_ONLY_RE = re.compile(f"[{_HI}]+")
+
+# Honorifics that follow a name; each with what follows it when it is something else.
+# Not straight after another honorific (様様), nor after the last character of a role or a
+# place (看護師さん, 整形外科さん): re skips those without a call into Python.
+_AFTER_HONORIFIC = "(?<![様氏殿君{1}]{0})(?<!さん{0})(?<!さま{0})(?<!くん{0})(?<!ちゃん{0})"
+_HONORIFIC_RE = re.compile(
+    "|".join(
+        word + _AFTER_HONORIFIC.format(word, "".join(sorted(words.ROLE_ENDINGS))) + not_followed_by
+        for word, not_followed_by in [
+            ("様", "(?![子式態相々]|変わり)"),
+            ("さま", "(?!ざ|よ|がわ)"),
+            ("さん", ""),
+            ("氏", "(?!名)"),
+            ("殿", f"(?![{_K}])"),
+            ("君", f"(?![{_K}])"),
+            ("くん", ""),
+            ("ちゃん", ""),
+        ]
+    )
+)
+# After さん only particles follow a name (さんが, さんから); さんぽ, さんそ are words.
+_AFTER_SAN = (
+    "が",
+    "の",
+    "は",
+    "に",
+    "へ",
+    "と",
+    "も",
+    "や",
+    "よ",
+    "から",
+    "まで",
+    "で",
+    "だ",
+    "な",
+    "ら",
+    "たち",
+)
+_AFTER_SAN += ("ね", "っ", "けど", "こそ", "さえ", "しか", "ほか", "より", "達")
+
+_KANJI_TAIL_RE = re.compile(f"(?:[{_K}]{{1,6}} )?[{_K}]{{1,10}}$")
+_KATAKANA_TAIL_RE = re.compile(f"[{_KA}](?:[{_KA}]|[ ・](?=[{_KA}])){{0,15}}$")
+_HIRAGANA_TAIL_RE = re.compile(f"[{_HI}]{{1,10}}$")
+_LATIN_TAIL_RE = re.compile(r"[A-Za-z](?:[A-Za-z'\-]|[ .](?=[A-Za-z])){0,30}$")
+# What stands before a name up to a space or a punctuation mark, in any script.
+_STRETCH_RE = re.compile(f"[{_K}{_KA}{_HI}A-Za-z]{{1,12}}$")
+
+_PERSON_OR_PLACE = words.PERSON_ROLES | words.PLACE_WORDS
+# Short words in hiragana (とう, まご) end many names (さとう): those count only as the whole run.
+_SHORT_KANA = frozenset(
+    w for w in words.NOT_NAMES if _HIRAGANA_ONLY_RE.fullmatch(w) and len(w) < 4 and w[0] not in "おご"
+)
+_NOT_A_NAME_ENDING = frozenset(w for w in words.NOT_NAMES | _PERSON_OR_PLACE if len(w) >= 2) - _SHORT_KANA
+_NOT_A_NAME_WHOLE = words.WHOLE_WORD_ONLY | frozenset(
+    w for w in words.NOT_NAMES | _PERSON_OR_PLACE if len(w) == 1
+)
+_KATAKANA_NOT_NAMES = words.PERSON_ROLES_KATAKANA | words.PLACE_WORDS_KATAKANA
+_KATAKANA_PLACE_PARTS = [w for w in words.PLACE_WORDS_KATAKANA if len(w) >= 3]
+_PLACES_ANY_SCRIPT = frozenset(w for w in words.PLACE_WORDS | words.PLACE_WORDS_KATAKANA if len(w) >= 2)
+
+
+def _ends_with_any(text: str, vocabulary: frozenset, longest: int = 10) -> bool:
+    # One set lookup per suffix of the (short) text, not one comparison per word.
+    return any(text[-length:] in vocabulary for length in range(1, min(len(text), longest) + 1))
+
+
+def _strip_leading_words(run: str) -> str:
+    """本日木村 → 木村, 長男健一 → 健一: words that stand before a name without a separator."""
+    for _round in range(4):
+        for length in range(min(5, len(run) - 1), 0, -1):
+            if run[:length] in words.LEADING_WORDS:
+                run = run[length:]
+                break
         else:
-            year = int(match["year"])
-        month = int(match["month"])
-        day = int(match["day"]) if match["day"] else None
-        if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+            break
+    return run
+
+
+def _stretch_before(view, position) -> str:
+    match = _STRETCH_RE.search(view, max(0, position - 12), position)
+    return _after_last_honorific(match.group()) if match else ""
+
+
+def _after_last_honorific(run: str) -> str:
+    """山田様田中 → 田中: a run before an honorific starts after the one before it."""
+    cut = max(run.rfind(c) for c in "様氏殿君")
+    return run[cut + 1 :] if cut >= 0 else run
+
+
+def _kanji_name(view, end):
+    match = _KANJI_TAIL_RE.search(view, max(0, end - 18), end)
+    run = _after_last_honorific(match.group())
+    if not run or run.startswith(" "):
+        return None
+    start = end - len(run)
+    family, _, given = run.rpartition(" ")
+    if family and (_ends_with_any(family, _PERSON_OR_PLACE) or family in words.LEADING_WORDS):
+        start, family = end - len(given), ""  # 長男 博さん: the role is not part of the name
+    core = _strip_leading_words(given)
+    if not family:
+        start = end - len(core)
+    if (
+        core in _NOT_A_NAME_WHOLE
+        or core in words.PERSON_ROLES
+        or _ends_with_any(core, _NOT_A_NAME_ENDING)
+        or core[-1] in words.ROLE_ENDINGS
+        or (core[-1] in "町村" and len(core) >= 3)
+        or (core[-1] == "屋" and (len(core) >= 3 or core in words.SHOP_WORDS))
+    ):
+        return None
+    before = view[start - 1] if start else ""
+    if before == "の" and core[-1] in words.FACILITY_AFTER_NO and len(core) <= 2:
+        # なでしこの里様 is a facility; 長女の森さん is a person.
+        owner = _stretch_before(view, start - 1)
+        if not _ends_with_any(owner, words.PERSON_ROLES):
+            return None
+    elif before and _KATAKANA_RE.match(before):
+        # ケアパーク平塚様 is a facility; ケアマネ田中さん is a person.
+        if not _ends_with_any(_stretch_before(view, start).rstrip(core), words.PERSON_ROLES_KATAKANA):
+            return None
+    elif before and _LATIN_RE.match(before):
+        latin = re.search(r"[A-Za-z]{1,10}$", view[max(0, start - 10) : start]).group()
+        if latin.lower() not in words.PERSON_ROLES_LATIN:
+            return None
+    return start
+
+
+def _katakana_name(view, end):
+    match = _KATAKANA_TAIL_RE.search(view, max(0, end - 24), end)
+    run = match.group()
+    compact = run.replace(" ", "").replace("・", "")
+    if len(compact.replace("ー", "")) < 2 or _ends_with_any(compact, _KATAKANA_NOT_NAMES, 14):
+        return None
+    if any(part in compact for part in _KATAKANA_PLACE_PARTS):
+        return None
+    if _ends_with_any(_stretch_before(view, match.start()), _PLACES_ANY_SCRIPT):
+        return None
+    return match.start()
+
+
+def _hiragana_name(view, end):
+    match = _HIRAGANA_TAIL_RE.search(view, max(0, end - 10), end)
+    start, run = match.start(), match.group()
+    if len(run) >= 4 and run[0] in "のはがをにへとでもや":
+        start, run = start + 1, run[1:]
+    if len(run) < 2 or _ends_with_any(run, _NOT_A_NAME_ENDING) or run in _NOT_A_NAME_WHOLE | _SHORT_KANA:
+        return None
+    if run in words.FACILITY_NAMES_KANA or match.group() in words.FACILITY_NAMES_KANA:
+        return None  # ひまわり様: a facility called by its name
+    if _ends_with_any(_stretch_before(view, match.start()), _PLACES_ANY_SCRIPT):
+        return None  # グループホームひだまり様, 老健あおば様
+    return start
+
+
+def _latin_name(view, end):
+    match = _LATIN_TAIL_RE.search(view, max(0, end - 32), end)
+    last = match.group().split()[-1].strip(".'-")
+    if len(last) < 2 or last.lower() in words.PERSON_ROLES_LATIN:
+        return None  # A氏 is how a case is made anonymous; MSWさん is a role
+    if last.isupper() and len(last) <= 4 and _romaji_key(last) not in _FAMILY_ROMAJI:
+        return None  # an abbreviation: ADLさん
+    return match.start()
+
+
+_NAME_BY_SCRIPT = [
+    (_KANJI_RE, _kanji_name),
+    (_KATAKANA_RE, _katakana_name),
+    (_HIRAGANA_RE, _hiragana_name),
+    (_LATIN_RE, _latin_name),
+]
+
+
+# More distinct contexts than the longest text the validator reads (GUARD_MAX_LENGTH) can
+# hold; the bound keeps find_personal_data() linear on any text given to it directly.
+_MAX_CONTEXTS_JUDGED = 4_000
+
+
+def _honorific_names(view):
+    # The same few words stand before most honorifics of a text (患者様, 長女さん): each
+    # distinct context is judged once.
+    judged = {}
+    for match in _HONORIFIC_RE.finditer(view):
+        honorific = match.group()
+        after = view[match.end() : match.end() + 2]
+        if honorific == "さん" and after and _HIRAGANA_RE.match(after) and not after.startswith(_AFTER_SAN):
+            continue  # さんぽ, さんそ
+        end = match.start()
+        for _space in range(2):  # 山田 様
+            if end and view[end - 1] == " ":
+                end -= 1
+        if not end:
             continue
-        before = norm[max(0, match.start() - 12) : match.start()]
-        after = norm[match.end() : match.end() + 6]
-        cue_after = _BIRTH_CUE_AFTER_RE.match(after)
-        cued = bool(_BIRTH_CUE_BEFORE_RE.search(before) or cue_after)
-        if cued or (day is not None and year < _OLD_DATE_YEAR):
-            end = match.end() + (cue_after.end() if cue_after else 0)
-            yield match.start(), end
+        context = (view[max(0, end - 32) : end], honorific == "ちゃん" and after.startswith("と"))
+        if context not in judged:
+            if len(judged) >= _MAX_CONTEXTS_JUDGED:
+                return
+            judged[context] = _name_before_honorific(view, end, context[1])
+        start = judged[context]
+        if start is not None:
+            yield end - start, match.end()
+
+
+def _name_before_honorific(view, end, chan_to):
+    """How far before `end` the name before an honorific starts, or None when it is no name."""
+    stretch = _stretch_before(view, end)
+    if stretch and _ends_with_any(stretch, _NOT_A_NAME_ENDING) and not _KATAKANA_RE.match(stretch[-1]):
+        return None  # お疲れ様, 長女様, 特養さん, 整形外科さん
+    if chan_to and len(_strip_leading_words(stretch)) < 2:
+        return None  # 朝ちゃんと食べる
+    for script, name_before in _NAME_BY_SCRIPT:
+        if script.match(view[end - 1]):
+            start = name_before(view, end)
+            return None if start is None else end - start
+    return None
+
+
+# Romaji: Taro Yamada, YAMADA Taro, Mr. Suzuki, Yamada-san.
+_ROMAJI_SYLLABLES_RE = re.compile(
+    r"(?:(?:sh|ch|ts|[kgsztdnhbpmrfjwyv])?y?[aeiou]|n|k(?=k)|s(?=s)|t(?=t|ch)|p(?=p)|c(?=ch)|m(?=[bmp]))+"
+)
+_ROMAJI_SPELLINGS = {"ā": "a", "ī": "i", "ū": "u", "ē": "e", "ō": "o", "â": "a", "ô": "o", "û": "u"}
+_ROMAJI_SPELLINGS |= {"oh": "o", "ou": "o", "oo": "o", "uu": "u", "m": "n"}
+_ROMAJI_SPELLING_RE = re.compile("[āīūēōâôû]|oh(?![aeiouy])|ou|oo|uu|m(?=[bmp])")
+
+
+@functools.lru_cache(maxsize=4096)
+def _romaji_key(word: str) -> str:
+    """A romaji word without its long vowels, so that Satō, Satoh, Satou and SATO compare equal."""
+    return _ROMAJI_SPELLING_RE.sub(lambda m: _ROMAJI_SPELLINGS[m.group()], word.lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_romaji(word: str) -> bool:
+    return len(word) >= 2 and _ROMAJI_SYLLABLES_RE.fullmatch(_romaji_key(word)) is not None
+
+
+_FAMILY_ROMAJI = frozenset(_romaji_key(romaji) for _kanji, romaji in words.FAMILY_NAMES)
+_WORD = r"(?:[A-Z][a-z]{1,14}|[A-Z]{2,15})"
+_WORD_START = r"[A-Z](?<![A-Za-z][A-Z])"
+# Each pair of words, overlapping: the first letter is read, the rest of both words looked ahead.
+_ROMAJI_PAIR_RE = re.compile(rf"{_WORD_START}(?=([a-z]{{1,14}}|[A-Z]{{1,14}}),? ({_WORD})(?![A-Za-z]))")
+_ROMAJI_TITLE_RE = re.compile(r"M(?<![A-Za-z]M)(?:rs|r|s|iss|x)\.? ?[A-Z][A-Za-z'\-]{1,20}")
+_ROMAJI_HONORIFIC_RE = re.compile(
+    rf"({_WORD_START}(?:[a-z]{{1,14}}|[A-Z]{{1,14}}))[ \-]?(?:san|sama|chan|kun|dono|SAN|SAMA)(?![A-Za-z])"
+)
+
+
+def _romaji_names(view):
+    for match in _ROMAJI_PAIR_RE.finditer(view):
+        first, second = match.group()[0] + match.group(1), match.group(2)
+        if not (_is_romaji(first) and _is_romaji(second)):
+            continue
+        if _romaji_key(first) in _FAMILY_ROMAJI or _romaji_key(second) in _FAMILY_ROMAJI:
+            yield (
+                match.start(),
+                match.start() + len(first) + 1 + len(second) + (view[match.start() + len(first)] == ","),
+            )
+    for match in _ROMAJI_TITLE_RE.finditer(view):
+        yield match.start(), match.end()
+    for match in _ROMAJI_HONORIFIC_RE.finditer(view):
+        if match.group(1).lower() not in words.PERSON_ROLES_LATIN:
+            yield match.start(), match.end()
+
+
+# Kana → romaji, to compare a name in katakana (ヤマダ) with the romaji of family names.
+_KANA_SYLLABLES = dict(
+    zip(
+        "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワヲン"
+        "ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴ",
+        "a i u e o ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo "
+        "ya yu yo ra ri ru re ro wa o n ga gi gu ge go za ji zu ze zo da ji zu de do ba bi bu be bo pa pi pu pe po "
+        "vu".split(),
+        strict=True,
+    )
+)
+_SMALL_KANA = {"ャ": "ya", "ュ": "yu", "ョ": "yo", "ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o"}
+
+
+def _kana_romaji(kana: str) -> str | None:
+    out, double = [], False
+    for char in kana:
+        if "\u3041" <= char <= "\u3096":
+            char = chr(ord(char) + 0x60)  # hiragana → katakana
+        if char == "ッ":
+            double = True
+            continue
+        if char == "ー":
+            continue
+        if char in _SMALL_KANA and out:
+            prev = out.pop()
+            small = _SMALL_KANA[char]
+            out.append(prev[:-1] + small if prev.endswith("i") and small[0] == "y" else prev[:-1] + small)
+            if prev in ("shi", "chi", "ji") and small[0] == "y":
+                out[-1] = prev[:-1] + small[1:]
+            continue
+        syllable = _KANA_SYLLABLES.get(char)
+        if syllable is None:
+            return None
+        if double and syllable[0] not in "aeioun":
+            syllable = ("t" if syllable.startswith("ch") else syllable[0]) + syllable
+        double = False
+        out.append(syllable)
+    return "".join(out)
+
+
+_KANA_FULL_NAME_RE = re.compile(f"([{_KA}](?<![{_KA}][{_KA}])[{_KA}]{{2,7}})[ ・]([{_KA}]{{2,8}})(?![{_KA}])")
+
+
+def _trie_pattern(vocabulary) -> str:
+    """One alternative per first character (山(?:田|本|口)…), so that re tries few of them at a time."""
+    by_first = {}
+    for word in vocabulary:
+        by_first.setdefault(word[0], []).append(word[1:])
+    alternatives = []
+    for first, rests in sorted(by_first.items()):
+        rests = sorted(rests, key=len, reverse=True)
+        alternatives.append(re.escape(first) + "(?:" + "|".join(map(re.escape, rests)) + ")")
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+_FAMILY_KANJI = {kanji for kanji, _romaji in words.FAMILY_NAMES if len(kanji) >= 2}
+_KANJI_FULL_NAME_RE = re.compile(_trie_pattern(_FAMILY_KANJI) + f"( ?)([{_K}]{{1,3}})(?![{_K}])")
+
+
+def _full_names(view):
+    """Names written without an honorific: 山田太郎 80代, 渡辺 正男, ヤマダ タロウ."""
+    for match in _KANJI_FULL_NAME_RE.finditer(view):
+        given = match.group(2)
+        if given[-1] in words.GIVEN_NAME_ENDINGS and given not in _PERSON_OR_PLACE:
+            yield match.start(), match.end()
+    for match in _KANA_FULL_NAME_RE.finditer(view):
+        family, given = match.group(1), match.group(2)
+        romaji = _kana_romaji(family)
+        if (
+            romaji
+            and _romaji_key(romaji) in _FAMILY_ROMAJI
+            and not _ends_with_any(given, _KATAKANA_NOT_NAMES, 8)
+        ):
+            yield match.start(), match.end()
+
+
+# 氏名：山田太郎, 患者名 高橋 和子, 本人(中村), Name: Taro Yamada.
+_NAME_WORD = f"(?:[{_K}]{{1,6}}|[{_KA}]{{2,10}}|[{_HI}]{{2,10}}|[A-Za-z][A-Za-z'\\-]{{1,20}})"
+_NAME_WORD_NEXT = f"(?:[{_K}]{{1,6}}|[{_KA}]{{1,10}}|[{_HI}]{{1,10}}|[A-Za-z][A-Za-z'\\-]{{1,20}})"
+_LABEL_RE = re.compile(
+    r"(?P<label>患者氏名|利用者氏名|入居者氏名|入所者氏名|対象者氏名|本人氏名|カナ氏名|患者名|利用者名|入居者名|入所者名"
+    r"|対象者名|氏名|お名前|名前|フリガナ|ふりがな|Name|NAME|name|本人|患者|利用者|入居者|入所者|Patient|patient|Pt|pt)"
+    r"(?P<sep> ?[:=] ?| ?\( ?| +|は)"
+    f"(?P<token>{_NAME_WORD}(?:[ ・]?{_NAME_WORD_NEXT})?)"
+)
+_AFTER_NAME_IN_SENTENCE_RE = re.compile(r"$|[。、,.\s)]|です|でした|と(?:申|言|いい|いう)|様|さん|氏")
+
+
+# Labels that also start ordinary notes (患者：80代女性): a name must look like one after them.
+_WEAK_LABELS = ("患者", "利用者", "入居者", "入所者", "Patient", "patient", "Pt", "pt")
+_FAMILY_THEN_GIVEN_RE = re.compile(
+    f"([{_K}]{{1,3}})[ ・]?(?:([{_KA}]{{2,3}})|[{_HI}]{{2,3}}|([{_K}]{{1,3}}))"
+)
+
+
+def _looks_like_a_name(token: str) -> bool:
+    """岩佐 トシ, 山田太郎, ヤマダ タロウ: a family name followed by a given name."""
+    if any(token.startswith(family) for family in _FAMILY_KANJI):
+        return True
+    match = _FAMILY_THEN_GIVEN_RE.fullmatch(token)
+    if match is None or " " not in token and "・" not in token:
+        return False
+    katakana, kanji = match.group(2), match.group(3)
+    if katakana is not None:
+        return katakana not in _KATAKANA_NOT_NAMES
+    return kanji is None or kanji[-1] in words.GIVEN_NAME_ENDINGS
+
+
+def _labelled_names(view):
+    for match in _LABEL_RE.finditer(view):
+        label, sep, token = match.group("label"), match.group("sep").strip(), match.group("token")
+        if label in ("本人", *_WEAK_LABELS) and sep not in (":", "=", "("):
+            continue  # 本人 希望, 患者 80代: the person, not a label
+        if label in _WEAK_LABELS and not _looks_like_a_name(token):
+            continue
+        if sep == "(" and not view.startswith(")", match.end()):
+            continue
+        if sep == "は" and not _AFTER_NAME_IN_SENTENCE_RE.match(view, match.end()):
+            continue  # 氏名は院内で管理
+        if any(token.startswith(word) for word in words.NOT_A_NAME_AFTER_LABEL) or token in _PERSON_OR_PLACE:
+            continue
+        yield match.start(), match.end()
+
+
+def _name_findings(view):
+    for rule in (_honorific_names, _romaji_names, _full_names, _labelled_names):
+        yield from itertools.islice(rule(view), _MAX_FINDINGS_PER_RULE)
+
+
+# -- all together ------------------------------------------------------------------
+
+
+def _without_overlaps(candidates):
+    """The candidates, best first, that overlap no better one; in order of position.
+
+    The accepted spans never overlap, so they stay sorted by start and end alike and each
+    candidate is compared with its two neighbours only.
+    """
+    starts, accepted = [], []
+    for kind, start, end, *_rank in candidates:
+        index = bisect.bisect_left(starts, start)
+        if index < len(accepted) and accepted[index][1] < end:
+            continue
+        if index > 0 and start < accepted[index - 1][2]:
+            continue
+        starts.insert(index, start)
+        accepted.insert(index, (kind, start, end))
+    return accepted
+
+
+def _in_original(origin, start, end):
+    if origin is None:
+        return start, end
+    return origin[start], origin[end - 1] + 1
 
 
 def find_personal_data(text: str) -> list[Finding]:
@@ -345,49 +972,25 @@ def find_personal_data(text: str) -> list[Finding]:
     """
     if not text:
         return []
-    norm, origin = _normalise(text)
-    candidates = []  # (kind, start, end) in normalised text
+    view, view_origin = _normalise(text)
+    numbers, numbers_origin = _number_view(view, view_origin)
+    candidates = []
+    for kind, start, end, rank in _number_findings(numbers):
+        candidates.append((kind, *_in_original(numbers_origin, *_trimmed(numbers, start, end)), rank))
+    for start, end in _name_findings(view):
+        candidates.append(
+            (NAME, *_in_original(view_origin, *_trimmed(view, start, end)), PRIORITY.index(NAME))
+        )
+    accepted = _without_overlaps(sorted(candidates, key=lambda c: (c[3], c[1], -c[2])))
+    return [Finding(kind=kind, text=text[start:end], span=(start, end)) for kind, start, end in accepted]
 
-    for match in _EMAIL_RE.finditer(norm):
-        candidates.append((EMAIL, match.start(), match.end()))
-    for regex in _PHONE_RES:
-        for match in regex.finditer(norm):
-            digits = sum(c.isdigit() for c in match.group())
-            if match.group().startswith("+81") or 10 <= digits <= 11:
-                candidates.append((PHONE, match.start(), match.end()))
-    for match in _PHONE_CUE_RE.finditer(norm):
-        if sum(c.isdigit() for c in match.group(1)) >= 6:
-            candidates.append((PHONE, match.start(1), match.end(1)))
-    for start, end in _birth_date_spans(norm):
-        candidates.append((BIRTH_DATE, start, end))
-    for regex in _ADDRESS_RES:
-        for match in regex.finditer(norm):
-            start = match.start() + len(match.group()) - len(match.group().lstrip())
-            candidates.append((ADDRESS, start, match.end()))
-    for match in _ID_RUN_RE.finditer(norm):
-        candidates.append((ID_NUMBER, match.start(), match.end()))
-    for match in _INSURANCE_CUE_RE.finditer(norm):
-        candidates.append((ID_NUMBER, match.start(), match.end(), 0.5))
-    for match in _ID_CUE_RE.finditer(norm):
-        # A cue decides: 介護保険 0012345678 is an insurance number, not a phone number.
-        candidates.append((ID_NUMBER, match.start(), match.end(), 0.5))
-    for start, end in _find_name_forms(norm):
-        candidates.append((NAME, start, end))
 
-    def rank(candidate):
-        kind, start, end, *explicit = candidate
-        return (explicit[0] if explicit else PRIORITY.index(kind), start, -end)
-
-    accepted = []
-    for kind, start, end, *_rank in sorted(candidates, key=rank):
-        if any(start < a_end and a_start < end for _k, a_start, a_end in accepted):
-            continue
-        accepted.append((kind, start, end))
-    findings = []
-    for kind, start, end in sorted(accepted, key=lambda c: c[1]):
-        o_start, o_end, matched = _span_in_original(origin, text, start, end)
-        findings.append(Finding(kind=kind, text=matched, span=(o_start, o_end)))
-    return findings
+def _trimmed(view, start, end):
+    while start < end and view[start] == " ":
+        start += 1
+    while end > start and view[end - 1] == " ":
+        end -= 1
+    return start, end
 
 
 def personal_data_messages(text: str) -> list[str]:
