@@ -205,10 +205,30 @@ _LONG_VOWEL_BETWEEN_DIGITS_RE = re.compile(r"ー(?<=\dー)(?=\d)")
 _SPACED_DIGITS_RE = re.compile(r"\d(?<!\d\d)\d{0,3}(?: \d{1,4}){4,15}(?!\d)")
 
 
+# Kanji numerals are read as a number where they stand as one: before 年, 月, 丁目, 番, の …
+# (昭和十年三月五日, 一の二の三), after such a separator, or as a run of digits (〇九〇, 一二三四);
+# not inside a word or a place name (三男, 一色, 千村).
+_NUMBER_FOLLOWS = frozenset("年月日丁番号の時分歳才階回ヶか箇・-.,/ ")
+_KANJI_DIGIT_RUN_RE = re.compile(
+    "[〇一二三四五六七八九]{3,}|[〇一二三四五六七八九]*〇[〇一二三四五六七八九]*"
+)
+
+
 def _kanji_number(match) -> str | None:
-    run = match.group()
+    run, text, start, end = match.group(), match.string, match.start(), match.end()
     if all(c in "〇零" for c in run):
         return None  # 〇〇病院: a placeholder, not a number
+    stands_as_number = (
+        text[end : end + 1] in _NUMBER_FOLLOWS
+        or (
+            start >= 2
+            and text[start - 1] in "の-・"
+            and (text[start - 2].isdigit() or text[start - 2] in _KANJI_DIGITS)
+        )
+        or (_KANJI_DIGIT_RUN_RE.fullmatch(run) is not None and len(run) >= 2)
+    )
+    if not stands_as_number:
+        return None
     if not any(c in _KANJI_UNITS for c in run):
         return "".join(_KANJI_DIGITS[c] for c in run)  # 一九三五, 〇九〇
     total, current = 0, None
@@ -270,8 +290,9 @@ _ERA_ALIASES = {"明": "明治", "M": "明治", "大": "大正", "T": "大正", 
 _ERA_ALIASES |= {"平": "平成", "H": "平成", "令": "令和", "R": "令和"}
 _MONTH_AND_DAY = r" ?(?:年 ?(?:\([^()]{1,8}\) ?)?|[/.\-] ?)(?P<month>\d{1,2})(?: ?(?:月|[/.\-]) ?(?P<day>\d{1,2})(?: ?日)?| ?月)?(?!\d)"
 _ERA_DATE_RE = re.compile(
-    r"(?P<era>明治|大正|昭和|平成|令和|明|大|昭|平|令|M|T|S|H|R|m|t|s|h|r)(?<![A-Za-z][A-Za-z])\.? ?(?P<eyear>\d{1,2}|元)"
-    + _MONTH_AND_DAY
+    # A one-letter era stands on its own: not S inside a word, not 明 of 神明.
+    r"(?P<era>明治|大正|昭和|平成|令和|明|大|昭|平|令|M|T|S|H|R|m|t|s|h|r)(?<![A-Za-z][A-Za-z])(?<![\u4e00-\u9fff][明大昭平令])"
+    r"\.? ?(?P<eyear>\d{1,2}|元)" + _MONTH_AND_DAY
 )
 _YEAR_DATE_RE = re.compile(r"(?P<year>1[89]\d{2}|20\d{2})(?<![\d.,/\-]\d{4})" + _MONTH_AND_DAY)
 # 昭和10年生まれ: a birth year is finer than the 5-year age band, so with a cue it is refused too.
@@ -296,6 +317,8 @@ _CHOME_RE = re.compile(
     r"\d(?<!\d\d)\d{0,2} ?丁目(?: ?\d{1,4}(?: ?(?:番地?|-|の) ?\d{1,4}(?: ?号)?| ?番地?)?)?"
 )
 _BANCHI_RE = re.compile(r"\d(?<!\d\d)\d{0,4} ?番地(?: ?の? ?\d{1,4})?(?: ?号)?")
+# 203番21: a house number written without 号.
+_BAN_NUMBER_RE = re.compile(r"\d(?<!\d\d)\d{0,4}番\d{1,4}(?!\d| ?(?:号室|番|回|目|人|名|線|台|床|時|分))")
 _BAN_GO_RE = re.compile(r"\d(?<!\d\d)\d{0,4} ?番 ?\d{1,4} ?号(?!室|棟|車|館|機|線|病)")
 _NO_NO_RE = re.compile(r"\d(?<!\d\d)\d{0,3} ?の ?\d{1,4} ?の ?\d{1,4}(?!\d)")
 _POSTAL_MARK_RE = re.compile(r"(?:〒|郵便番号 ?[:=]?) ?\d{3}-?\d{4}(?!\d)")
@@ -308,8 +331,13 @@ _ADDRESS_CUE_RE = re.compile(
 )
 # 1-2-3, 12-3 and 1234-5 are house numbers after a place name (浅間町1-2-3, 大磯町大磯1234-5).
 _HOUSE_NUMBER_RE = re.compile(r"\d(?<![\d\-/.:,A-Za-z]\d)\d{0,3}(?:-\d{1,4}){1,3}" + _NUMBER_ENDS)
+# 厚木市上依知1465: a lot number right after the name of a town within a municipality.
+_LOT_NUMBER_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff々ヶ])[市区町村郡](?![分販内立民営役場長議外部政在近周全以担出居])"
+    r"[\u4e00-\u9fff々ヶ]{1,6}(?P<number>\d{2,5})(?!\d|[.,]\d|-)"
+)
 _UNIT_AFTER_RE = re.compile(
-    r" ?(?:単位|錠|包|本|枚|滴|回|日|時|分|秒|mg|ml|mL|g|U|cc|%|カプセル|点|cm|mm|kg|歳|才|度|℃|kcal|Fr|年|月|週"
+    r" ?(?:単位|錠|包|本|枚|滴|回|日|時|分|秒|代|mg|ml|mL|g|U|cc|%|カプセル|点|cm|mm|kg|歳|才|度|℃|kcal|Fr|年|月|週"
     r"|か月|ヶ月|L|l|番目|位|名|人|床|件|個|割|倍|段|階|台|部|頭|匹|円|万|週間|時間|cmH2O|mmHg)"
 )
 _PLACE_RUN_RE = re.compile(r"[\u4e00-\u9fff々ヶケノぁ-ゖァ-ヺー]{1,14}$")
@@ -464,6 +492,7 @@ def _addresses(view):
         (_CHOME_RE, ("丁目",)),
         (_BANCHI_RE, ("番地",)),
         (_BAN_GO_RE, ("号",)),
+        (_BAN_NUMBER_RE, ("番",)),
         (_NO_NO_RE, ("の",)),
         (_POSTAL_MARK_RE, ("〒", "郵便番号")),
         (_POSTAL_BEFORE_PLACE_RE, ("-",)),
@@ -474,6 +503,9 @@ def _addresses(view):
     for match in _matches(_HOUSE_NUMBER_RE, view, "-"):
         if _is_house_number(view, match):
             yield ADDRESS, match.start(), match.end()
+    for match in _LOT_NUMBER_RE.finditer(view):
+        if not _UNIT_AFTER_RE.match(view, match.end()):
+            yield ADDRESS, match.start("number"), match.end("number")
 
 
 def _rooms(view):
@@ -755,8 +787,28 @@ def _name_before_honorific(view, end, chan_to):
     for script, name_before in _NAME_BY_SCRIPT:
         if script.match(view[end - 1]):
             start = name_before(view, end)
-            return None if start is None else end - start
+            if start is None or _names_a_facility(view, start, end):
+                return None
+            return end - start
     return None
+
+
+# The kind of a facility, written before its proper name: 特別養護老人ホーム　あしたば,
+# 介護老人保健施設 さくら, あやめの郷　座間, ホームステーションらいふ二俣川.
+_FACILITY_KIND_RE = re.compile("|".join(sorted(words.FACILITY_KINDS, key=len, reverse=True)))
+_SAME_NAME_RE = re.compile(r"[^、。,.!?()「」『』\n]{1,24}$")
+
+
+def _names_a_facility(view, start, end) -> bool:
+    """Whether the name before an honorific is the proper name of a facility written after its kind.
+
+    Right after の it stays a person's name: 特養入所中の山田様.
+    """
+    last_run = start + view[start:end].rfind(" ") + 1
+    if view[last_run - 1 : last_run] == "の":
+        return False
+    before = _SAME_NAME_RE.search(view, max(0, last_run - 24), last_run)
+    return before is not None and _FACILITY_KIND_RE.search(before.group()) is not None
 
 
 # Romaji: Taro Yamada, YAMADA Taro, Mr. Suzuki, Yamada-san.
@@ -872,7 +924,8 @@ def _full_names(view):
     for match in _KANJI_FULL_NAME_RE.finditer(view):
         given = match.group(2)
         if given[-1] in words.GIVEN_NAME_ENDINGS and given not in _PERSON_OR_PLACE:
-            yield match.start(), match.end()
+            if not _KATAKANA_RE.match(view, match.end()):  # 豊田敬愛ホーム is a facility
+                yield match.start(), match.end()
     for match in _KANA_FULL_NAME_RE.finditer(view):
         family, given = match.group(1), match.group(2)
         romaji = _kana_romaji(family)
@@ -919,7 +972,7 @@ def _looks_like_a_name(token: str) -> bool:
 def _labelled_names(view):
     for match in _LABEL_RE.finditer(view):
         label, sep, token = match.group("label"), match.group("sep").strip(), match.group("token")
-        if label in ("本人", *_WEAK_LABELS) and sep not in (":", "=", "("):
+        if label in ("本人", "Name", "NAME", "name", *_WEAK_LABELS) and sep not in (":", "=", "("):
             continue  # 本人 希望, 患者 80代: the person, not a label
         if label in _WEAK_LABELS and not _looks_like_a_name(token):
             continue

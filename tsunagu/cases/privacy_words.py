@@ -86,6 +86,16 @@ FACILITY_NAMES_KANA = _words(
     """
 )
 
+# Kinds of facility that stand before a facility's proper name (特別養護老人ホーム　あしたば様):
+# a name after one of these, in the same stretch of text, is the facility's.
+FACILITY_KINDS = _words(
+    """
+    施設 ホーム ステーション 病院 医院 クリニック 診療所 センター ハウス ハイツ メゾン コーポ レジデンス ヴィラ
+    ガーデン テラス ヒルズ ヒル 特養 老健 有料 事業所 法人 介護医療院 サ高住 グループホーム 小規模多機能 看多機
+    小多機 デイサービス ショートステイ の郷 の里 の家 の園 の森 の杜 の丘 の風 苑 荘 館 寮
+    """
+)
+
 # Shops and trades ending in 屋 (土屋・古屋 are names).
 SHOP_WORDS = _words(
     "床屋 酒屋 魚屋 花屋 本屋 肉屋 米屋 薬屋 問屋 靴屋 茶屋 部屋 八百屋 葬儀屋 電気屋 便利屋 不動産屋 呉服屋"
@@ -120,6 +130,7 @@ PLACE_WORDS_KATAKANA = _words(
     ヒルズ テラス コート プラザ タウン ライフ メディカル サポート グループ グループホーム グルホ ユニット サンライズ
     サニー ハート スマイル ハピネス ハッピー フレンド ファミリー ハーモニー グリーン ヒル ベル オアシス アネックス
     ラポール コスモス リビング サロン ルーム オフィス カンパニー ケアプラン デイケア デイサービス ナーシング
+    ハイツ メゾン コーポ パレス マンション アパート
     """
 )
 
