@@ -50,6 +50,8 @@ class CaseForm(forms.ModelForm):
             "published_for_offers",
             "summary",
         ]
+        # The model guards the summary too; here it is refused with the form's other errors.
+        field_classes = {"summary": GuardedTextField}
         widgets = {
             "sex": forms.RadioSelect,
             "wished_kinds": forms.CheckboxSelectMultiple,
