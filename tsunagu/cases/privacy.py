@@ -90,8 +90,8 @@ KINDS = {
     ),
 }
 
-# No field of the product is longer; a longer text is refused before the guard reads it.
-GUARD_MAX_LENGTH = 10_000
+# Twice the longest field of the product (2,000); a longer text is refused before the guard reads it.
+GUARD_MAX_LENGTH = 4_000
 
 # When two findings overlap, the more specific kind wins.
 PRIORITY = [EMAIL, PHONE, BIRTH_DATE, ADDRESS, ROOM, ID_NUMBER, NAME]
@@ -664,6 +664,9 @@ def _after_last_honorific(run: str) -> str:
     return run[cut + 1 :] if cut >= 0 else run
 
 
+_KANA_BEFORE_RE = re.compile(f"(?:[{_HI}]{{1,3}}|[{_KA}]{{1,3}})$")
+
+
 def _kanji_name(view, end):
     match = _KANJI_TAIL_RE.search(view, max(0, end - 18), end)
     run = _after_last_honorific(match.group())
@@ -676,6 +679,11 @@ def _kanji_name(view, end):
     core = _strip_leading_words(given)
     if not family:
         start = end - len(core)
+    if len(core) == 1 and core in words.GIVEN_NAME_ENDINGS:
+        kana = _KANA_BEFORE_RE.search(view, max(0, start - 3), start)
+        # ふみ子さん, キヨ子様: a given name in kana with a kanji ending (not お子様, なでしこの里様).
+        if kana and kana.group() not in ("お", "ご") and not kana.group().endswith("の"):
+            return kana.start()
     if (
         core in _NOT_A_NAME_WHOLE
         or core in words.PERSON_ROLES
@@ -747,9 +755,10 @@ _NAME_BY_SCRIPT = [
 ]
 
 
-# More distinct contexts than the longest text the validator reads (GUARD_MAX_LENGTH) can
-# hold; the bound keeps find_personal_data() linear on any text given to it directly.
-_MAX_CONTEXTS_JUDGED = 4_000
+# An honorific takes two characters with the one before it, so no text the validator reads
+# (GUARD_MAX_LENGTH) holds more contexts than this; the bound only keeps find_personal_data()
+# fast on any longer text given to it directly.
+_MAX_CONTEXTS_JUDGED = GUARD_MAX_LENGTH // 2
 
 
 def _honorific_names(view):
