@@ -333,7 +333,7 @@ _ADDRESS_CUE_RE = re.compile(
 _HOUSE_NUMBER_RE = re.compile(r"\d(?<![\d\-/.:,A-Za-z]\d)\d{0,3}(?:-\d{1,4}){1,3}" + _NUMBER_ENDS)
 # 厚木市上依知1465: a lot number right after the name of a town within a municipality.
 _LOT_NUMBER_RE = re.compile(
-    r"(?<=[\u4e00-\u9fff々ヶ])[市区町村郡](?![分販内立民営役場長議外部政在近周全以担出居])"
+    r"[市区町村郡](?<=[\u4e00-\u9fff々ヶ][市区町村郡])(?![分販内立民営役場長議外部政在近周全以担出居])"
     r"[\u4e00-\u9fff々ヶ]{1,6}(?P<number>\d{2,5})(?!\d|[.,]\d|-)"
 )
 _UNIT_AFTER_RE = re.compile(
@@ -595,25 +595,9 @@ _HONORIFIC_RE = re.compile(
     )
 )
 # After さん only particles follow a name (さんが, さんから); さんぽ, さんそ are words.
-_AFTER_SAN = (
-    "が",
-    "の",
-    "は",
-    "に",
-    "へ",
-    "と",
-    "も",
-    "や",
-    "よ",
-    "から",
-    "まで",
-    "で",
-    "だ",
-    "な",
-    "ら",
-    "たち",
+_AFTER_SAN = tuple(
+    "が の は に へ と も や よ から まで で だ な ら たち ね っ けど こそ さえ しか ほか より 達".split()
 )
-_AFTER_SAN += ("ね", "っ", "けど", "こそ", "さえ", "しか", "ほか", "より", "達")
 
 _KANJI_TAIL_RE = re.compile(f"(?:[{_K}]{{1,6}} )?[{_K}]{{1,10}}$")
 _KATAKANA_TAIL_RE = re.compile(f"[{_KA}](?:[{_KA}]|[ ・](?=[{_KA}])){{0,15}}$")
@@ -701,7 +685,7 @@ def _kanji_name(view, end):
             return None
     elif before and _KATAKANA_RE.match(before):
         # ケアパーク平塚様 is a facility; ケアマネ田中さん is a person.
-        if not _ends_with_any(_stretch_before(view, start).rstrip(core), words.PERSON_ROLES_KATAKANA):
+        if not _ends_with_any(_stretch_before(view, start), words.PERSON_ROLES_KATAKANA):
             return None
     elif before and _LATIN_RE.match(before):
         latin = re.search(r"[A-Za-z]{1,10}$", view[max(0, start - 10) : start]).group()
@@ -759,6 +743,8 @@ _NAME_BY_SCRIPT = [
 # (GUARD_MAX_LENGTH) holds more contexts than this; the bound only keeps find_personal_data()
 # fast on any longer text given to it directly.
 _MAX_CONTEXTS_JUDGED = GUARD_MAX_LENGTH // 2
+# The longest look back of a judgement: a kanji name (18) and the facility kind before it (24).
+_CONTEXT_LENGTH = 48
 
 
 def _honorific_names(view):
@@ -776,7 +762,11 @@ def _honorific_names(view):
                 end -= 1
         if not end:
             continue
-        context = (view[max(0, end - 32) : end], honorific == "ちゃん" and after.startswith("と"))
+        # Everything the judgement reads lies within this many characters before the honorific.
+        context = (
+            view[max(0, end - _CONTEXT_LENGTH) : end],
+            honorific == "ちゃん" and after.startswith("と"),
+        )
         if context not in judged:
             if len(judged) >= _MAX_CONTEXTS_JUDGED:
                 return
