@@ -517,10 +517,23 @@ def _rooms(view):
             yield ROOM, start, match.end()
 
 
+def _compact_date_year(number: str) -> int | None:
+    """The year of 20260105 or 19350305 written as one number, or None when it is no date."""
+    if len(number) != 8 or number[:2] not in ("19", "20"):
+        return None
+    month, day = int(number[4:6]), int(number[6:])
+    return int(number[:4]) if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
 def _id_numbers(view):
     for match in _LONG_NUMBER_RE.finditer(view):
-        if not _UNIT_AFTER_RE.match(view, match.end()) and view[match.start() - 1 : match.start()] != "¥":
+        if _UNIT_AFTER_RE.match(view, match.end()) or view[match.start() - 1 : match.start()] == "¥":
+            continue
+        year = _compact_date_year(match.group())
+        if year is None:
             yield ID_NUMBER, match.start(), match.end()
+        elif year < _OLD_DATE_YEAR:
+            yield BIRTH_DATE, match.start(), match.end()  # 19350305: as old as a birth date
     for match in _GROUPED_NUMBER_RE.finditer(view):
         yield ID_NUMBER, match.start(), match.end()
 
