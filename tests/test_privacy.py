@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from tsunagu.cases.privacy import (
     ADDRESS,
@@ -210,6 +211,7 @@ def test_spans_point_into_the_original_full_width_text():
     assert text[slice(*finding.span)] == "０４６３－１２－３４５６"
 
 
+@translation.override("ja")
 def test_message_says_what_and_why_in_japanese():
     (finding,) = find_personal_data("TEL 0463-12-3456")
     assert finding.label == "電話・FAX番号"
