@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tsunagu.cases.models import FLAG_NEEDS, NIGHT_VARIANTS, OUTCOME_NOTE_MAX_LENGTH, Case
-from tsunagu.cases.privacy import GuardedTextField
+from tsunagu.lib.privacy import GuardedTextField
 from tsunagu.network.models import CareNeed, FacilityKind, MedicalArea, Municipality
 
 # Night items are reached through the 「夜間も」 tick of their day item; flag items through the flags.
@@ -50,6 +50,8 @@ class CaseForm(forms.ModelForm):
             "published_for_offers",
             "summary",
         ]
+        # The model guards the summary too; here it is refused with the form's other errors.
+        field_classes = {"summary": GuardedTextField}
         widgets = {
             "sex": forms.RadioSelect,
             "wished_kinds": forms.CheckboxSelectMultiple,

@@ -2,7 +2,7 @@
 
 A case never holds what identifies a person. There is no field for a name, birth
 date, address, phone, patient or insurance number, and the free-text fields pass
-the personal-data guard (tsunagu.cases.privacy).
+the personal-data guard (tsunagu.lib.privacy).
 """
 
 import uuid
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from tsunagu.cases.privacy import validate_no_personal_data
+from tsunagu.lib.privacy import validate_no_personal_data
 from tsunagu.network.models import CareLevel, CareNeed, FacilityKind, MedicalArea, Municipality
 
 SUMMARY_MAX_LENGTH = 800
@@ -402,7 +402,7 @@ class Case(models.Model):
         """End the case with its outcome (転院・入所, 自宅, 死亡, 取りやめ, その他)."""
         if outcome not in self.Outcome.values:
             raise CaseStateError(_("結果を選んでください。"))
-        validate_no_personal_data(note)
+        validate_no_personal_data(note, max_length=OUTCOME_NOTE_MAX_LENGTH)
         self._change_status(
             self.Status.CLOSED, outcome=outcome, outcome_note=note, closed_at=timezone.now(), closed_by=by
         )

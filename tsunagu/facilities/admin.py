@@ -1,6 +1,7 @@
 """The network office's view of facilities and imports in the Django admin."""
 
 from django.contrib import admin
+from django.db import models
 
 from tsunagu.facilities.models import (
     CoordinationDesk,
@@ -10,23 +11,40 @@ from tsunagu.facilities.models import (
     UnitCapability,
     Vacancy,
 )
+from tsunagu.lib.privacy import GuardedCharField, GuardedTextField
 
 
-class UnitInline(admin.TabularInline):
+class GuardedTextMixin:
+    """Free text the whole network reads passes the personal-data guard in the admin too."""
+
+    guarded_fields = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.guarded_fields:
+            kwargs["form_class"] = (
+                GuardedTextField if isinstance(db_field, models.TextField) else GuardedCharField
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class UnitInline(GuardedTextMixin, admin.TabularInline):
     model = Unit
+    guarded_fields = ("name",)
     fields = ["name", "kind", "beds", "active", "sort_order"]
     extra = 0
     show_change_link = True
 
 
-class CoordinationDeskInline(admin.TabularInline):
+class CoordinationDeskInline(GuardedTextMixin, admin.TabularInline):
     model = CoordinationDesk
+    guarded_fields = ("hours", "note")
     fields = ["name", "role", "phone", "fax", "hours"]
     extra = 0
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(GuardedTextMixin, admin.ModelAdmin):
+    guarded_fields = ("note",)
     list_display = [
         "name",
         "kind",
@@ -50,14 +68,16 @@ class FacilityAdmin(admin.ModelAdmin):
         Unit.objects.filter(facility=form.instance).sync_search_fields()
 
 
-class UnitCapabilityInline(admin.TabularInline):
+class UnitCapabilityInline(GuardedTextMixin, admin.TabularInline):
     model = UnitCapability
+    guarded_fields = ("note",)
     fields = ["need", "level", "note"]
     extra = 0
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(GuardedTextMixin, admin.ModelAdmin):
+    guarded_fields = ("name",)
     list_display = ["name", "facility", "kind", "beds", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "facility__name"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tsunagu.accounts.models import Membership, User
 from tsunagu.facilities.models import CoordinationDesk, Facility, Unit, UnitCapability
+from tsunagu.lib.privacy import GuardedCharField, GuardedTextField
 from tsunagu.network.models import (
     CareLevel,
     CareNeed,
@@ -104,7 +105,8 @@ class VacancyForm(forms.Form):
         required=False,
         error_messages=NON_NEGATIVE,
     )
-    note = forms.CharField(label=_("メモ"), required=False, max_length=200)
+    # Shown to every user of the network, like every free text of a facility: guarded.
+    note = GuardedCharField(label=_("メモ"), required=False, max_length=200)
 
     def __init__(self, *args, unit, **kwargs):
         self.unit = unit
@@ -162,6 +164,7 @@ class FacilityProfileForm(forms.ModelForm):
     class Meta:
         model = Facility
         fields = ["phone", "fax", "url", "note", "active"]
+        field_classes = {"note": GuardedTextField}
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel"}),
             "fax": forms.TextInput(attrs={"type": "tel"}),
@@ -186,6 +189,7 @@ class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
         fields = ["kind", "name", "beds", "sex_matters", "cost_min", "cost_max", "active", "sort_order"]
+        field_classes = {"name": GuardedCharField}
         error_messages = {"beds": NON_NEGATIVE, "cost_min": NON_NEGATIVE, "cost_max": NON_NEGATIVE}
 
     def __init__(self, *args, **kwargs):
@@ -225,7 +229,7 @@ class CapabilityForm(forms.Form):
                 widget=forms.RadioSelect,
                 initial=cap.level if cap else UnitCapability.Level.NO,
             )
-            self.fields[f"note_{need.code}"] = forms.CharField(
+            self.fields[f"note_{need.code}"] = GuardedCharField(
                 label=_("条件"),
                 required=False,
                 max_length=200,
@@ -262,6 +266,8 @@ class DeskForm(forms.ModelForm):
     class Meta:
         model = CoordinationDesk
         fields = ["name", "role", "phone", "fax", "email", "hours", "note", "sort_order"]
+        # Name, role, phone and e-mail are the desk's own contact; hours and note are free text.
+        field_classes = {"hours": GuardedCharField, "note": GuardedCharField}
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel"}),
             "fax": forms.TextInput(attrs={"type": "tel"}),

@@ -6,6 +6,7 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
@@ -13,7 +14,7 @@ from tsunagu.lib.access import require_member
 from tsunagu.referrals import services
 from tsunagu.referrals.access import allowed_transitions, get_referral_for_user_or_404
 from tsunagu.referrals.models import Referral
-from tsunagu.referrals.services import TransitionRefused
+from tsunagu.referrals.services import DECLINE_NOTE_MAX_LENGTH, REASON_MAX_LENGTH, TransitionRefused
 
 router = Router(tags=["referrals"])
 
@@ -35,10 +36,11 @@ class ReferralOut(Schema):
 
 class TransitionIn(Schema):
     to: str
-    reason: str = ""
+    # The limits of the forms: a longer text is refused here, before the personal-data guard reads it.
+    reason: str = Field("", max_length=REASON_MAX_LENGTH)
     earliest_date: date | None = None
     decline_reason: str = ""
-    decline_note: str = ""
+    decline_note: str = Field("", max_length=DECLINE_NOTE_MAX_LENGTH)
 
 
 class ErrorOut(Schema):

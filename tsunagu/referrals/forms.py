@@ -2,8 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tsunagu.cases.privacy import validate_no_personal_data
 from tsunagu.facilities.models import Unit
+from tsunagu.lib.privacy import GuardedCharField
 from tsunagu.referrals.models import Referral
 
 
@@ -26,12 +26,11 @@ class SendForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("空欄なら翌営業日の17:00です。"),
     )
-    message = forms.CharField(
+    message = GuardedCharField(
         label=_("依頼先へのメッセージ(任意)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[validate_no_personal_data],
     )
 
     def clean_deadline(self):
@@ -57,39 +56,32 @@ class AnswerForm(forms.Form):
     decline_reason = forms.ChoiceField(
         label=_("理由"), required=False, choices=Referral.DeclineReason.choices, widget=forms.RadioSelect
     )
-    decline_note = forms.CharField(
-        label=_("補足"), required=False, max_length=300, validators=[validate_no_personal_data]
-    )
-    question = forms.CharField(
+    decline_note = GuardedCharField(label=_("補足"), required=False, max_length=300)
+    question = GuardedCharField(
         label=_("相談したいこと"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[validate_no_personal_data],
     )
 
 
 class MessageForm(forms.Form):
-    body = forms.CharField(
+    body = GuardedCharField(
         label=_("メッセージ"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[validate_no_personal_data],
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("理由(任意)"), required=False, max_length=300, validators=[validate_no_personal_data]
-    )
+    reason = GuardedCharField(label=_("理由(任意)"), required=False, max_length=300)
 
 
 class OfferForm(forms.Form):
     unit = forms.UUIDField(widget=forms.HiddenInput)
-    message = forms.CharField(
+    message = GuardedCharField(
         label=_("メッセージ(任意)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[validate_no_personal_data],
     )

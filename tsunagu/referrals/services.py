@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tsunagu.cases.models import Case
-from tsunagu.cases.privacy import validate_no_personal_data
+from tsunagu.lib.privacy import validate_no_personal_data
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.notifications.models import Notification
 from tsunagu.notifications.services import notify
@@ -22,6 +22,11 @@ from tsunagu.referrals.access import actor_side
 from tsunagu.referrals.models import Message, Referral, ReferralEvent, RequestBatch, Side
 
 MAX_UNITS_PER_REQUEST = 50
+# The longest text each operation takes, as its form does: a longer text is refused for its
+# length before the personal-data guard reads it (the API has no form in front of it).
+REASON_MAX_LENGTH = ReferralEvent._meta.get_field("reason").max_length
+DECLINE_NOTE_MAX_LENGTH = Referral._meta.get_field("decline_note").max_length
+MESSAGE_MAX_LENGTH = Message._meta.get_field("body").max_length
 Status = Referral.Status
 
 
@@ -33,9 +38,9 @@ def referral_link(referral) -> str:
     return reverse("referrals:detail", args=[referral.public_id])
 
 
-def _guard(text):
+def _guard(text, max_length):
     if text:
-        validate_no_personal_data(text)
+        validate_no_personal_data(text, max_length=max_length)
 
 
 def _label(status) -> str:
@@ -129,8 +134,8 @@ def transition(referral, to, *, by=None, reason="", earliest_date=None, decline_
             raise TransitionRefused(_("この操作は依頼した施設だけができます。"))
         raise TransitionRefused(_("この操作は依頼を受けた施設だけができます。"))
     try:
-        _guard(reason)
-        _guard(decline_note)
+        _guard(reason, REASON_MAX_LENGTH)
+        _guard(decline_note, DECLINE_NOTE_MAX_LENGTH)
     except ValidationError as error:
         raise TransitionRefused(" ".join(error.messages)) from error
     fields = _answer_fields(referral, to, earliest_date, decline_reason, decline_note)
@@ -223,7 +228,7 @@ def send_request(case, units, *, by, deadline=None, message=""):
     deadline = deadline or default_reply_deadline(now)
     if deadline <= now:
         raise ValidationError(_("回答期限は今より後の日時にしてください。"))
-    _guard(message)
+    _guard(message, MESSAGE_MAX_LENGTH)
     if any(unit.facility_id == facility.pk for unit in units):
         raise ValidationError(_("自施設の病棟には依頼を送れません。"))
     with transaction.atomic():
@@ -292,7 +297,7 @@ def make_offer(case, unit, *, by, message=""):
         raise ValidationError(_("自施設の病棟からだけ申し出られます。"))
     if case.owner_id == facility.pk:
         raise ValidationError(_("自施設の患者登録には申し出られません。"))
-    _guard(message)
+    _guard(message, MESSAGE_MAX_LENGTH)
     now = timezone.now()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -338,7 +343,7 @@ def post_message(referral, *, by, body):
     body = body.strip()
     if not body:
         raise ValidationError(_("メッセージを入力してください。"))
-    validate_no_personal_data(body)
+    _guard(body, MESSAGE_MAX_LENGTH)
     if referral.status in (Status.WITHDRAWN, Status.EXPIRED, Status.RELEASED):
         raise ValidationError(_("終了した打診にはメッセージを送れません。"))
     facility = by.facility
@@ -362,7 +367,7 @@ def ask(referral, *, by, question):
     if not question:
         raise TransitionRefused(_("相談したい内容を入力してください。"))
     try:
-        validate_no_personal_data(question)
+        _guard(question, MESSAGE_MAX_LENGTH)
     except ValidationError as error:
         raise TransitionRefused(" ".join(error.messages)) from error
     with transaction.atomic():

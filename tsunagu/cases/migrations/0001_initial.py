@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tsunagu.cases.privacy
+import tsunagu.lib.privacy
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -50,11 +50,11 @@ class Migration(migrations.Migration):
                 ('budget_monthly', models.PositiveIntegerField(blank=True, null=True, verbose_name='月額の予算(円)')),
                 ('no_guarantor', models.BooleanField(default=False, verbose_name='身寄りなし・身元保証人なし')),
                 ('welfare', models.BooleanField(default=False, verbose_name='生活保護')),
-                ('summary', models.TextField(blank=True, help_text='氏名・生年月日・住所・電話番号・患者IDなど、個人を特定できる情報は書かないでください。', max_length=800, validators=[tsunagu.cases.privacy.validate_no_personal_data], verbose_name='経過・補足')),
+                ('summary', models.TextField(blank=True, help_text='氏名・生年月日・住所・電話番号・患者IDなど、個人を特定できる情報は書かないでください。', max_length=800, validators=[tsunagu.lib.privacy.validate_no_personal_data], verbose_name='経過・補足')),
                 ('published_for_offers', models.BooleanField(default=False, help_text='空床のある施設が、この患者(匿名)を見て受入れを申し出られるようにします。', verbose_name='受入れ打診を受け付ける')),
                 ('status', models.CharField(choices=[('open', '調整中'), ('matched', '受入先決定'), ('closed', '終了')], default='open', max_length=8, verbose_name='状態')),
                 ('outcome', models.CharField(blank=True, choices=[('transferred', '転院・入所した'), ('home', '自宅へ退院した'), ('died', '亡くなった'), ('cancelled', '依頼を取りやめた'), ('other', 'その他')], max_length=12, verbose_name='結果')),
-                ('outcome_note', models.CharField(blank=True, max_length=400, validators=[tsunagu.cases.privacy.validate_no_personal_data], verbose_name='結果の補足')),
+                ('outcome_note', models.CharField(blank=True, max_length=400, validators=[tsunagu.lib.privacy.validate_no_personal_data], verbose_name='結果の補足')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='終了日時')),
                 ('required_mask', models.BigIntegerField(default=0, editable=False)),
                 ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='終了した人')),
