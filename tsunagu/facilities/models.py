@@ -229,7 +229,8 @@ class Unit(models.Model):
         """Copy what the candidate search filters on from the facility and the vacancy.
 
         Every write path calls this after changing a unit, its facility (location, area,
-        active) or its vacancy: the vacancy update, unit editing, imports and demo data.
+        active), its municipality (area, position) or its vacancy: the vacancy update, unit
+        editing, imports, demo data, the municipality admin and the reference loader.
         """
         facility = self.facility
         municipality = facility.municipality

@@ -27,6 +27,20 @@ class MedicalArea(models.Model):
         return self.name
 
 
+class MunicipalityQuerySet(models.QuerySet):
+    def sync_unit_search_fields(self):
+        """Rewrite the search copies of every unit in these municipalities.
+
+        Units carry their municipality's area, prefecture and (when the facility has no position
+        of its own) coordinates for the candidate search (Unit.sync_search_fields()). Every write
+        path that changes a municipality calls this: the admin and the reference loader.
+        """
+        # Facilities build on the reference data, not the other way round: imported here, when used.
+        from tsunagu.facilities.models import Unit
+
+        Unit.objects.filter(facility__municipality__in=self).sync_search_fields()
+
+
 class Municipality(models.Model):
     """市区町村 (or a ward of a designated city) with its 6-digit local-government code."""
 
@@ -53,6 +67,8 @@ class Municipality(models.Model):
     )
     lat = models.FloatField(_("緯度"), null=True, blank=True)
     lng = models.FloatField(_("経度"), null=True, blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
