@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: no-store on every response to a logged-in user.
     "tsunagu.accounts.middleware.PrivateResponseMiddleware",
+    # A logged-in user's 403/404 on a URL naming an object leaves an audit row.
+    "tsunagu.audit.middleware.DeniedAccessMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
