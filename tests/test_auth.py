@@ -413,3 +413,57 @@ class MemberAddedByAdminTests(PersonaTestCase):
             LOGIN, {"username": "newnurse", "password": "shoki-Password-2026"}, follow=True
         )
         self.assertContains(response, "初期パスワードのままです")
+
+
+class TwoFactorAdminTests(PersonaTestCase):
+    """The admin's pages of two-factor devices: no secrets, no 500s, every look recorded."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.root = make_user(None, username="root", is_staff=True, is_superuser=True)
+        cls.device = give_totp(cls.receiver_admin)
+
+    def setUp(self):
+        self.login(self.root)
+
+    def test_ids_that_do_not_exist_answer_404(self):
+        for name in ["admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"]:
+            with self.subTest(name):
+                self.assertEqual(self.client.get(reverse(name, args=[987654])).status_code, 404)
+
+    def test_the_key_and_qr_code_are_never_shown(self):
+        from django_otp.conf import settings as otp_settings
+
+        self.assertTrue(otp_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA)
+        response = self.client.get(reverse("admin:otp_totp_totpdevice_change", args=[self.device.pk]))
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, self.device.key)
+        for name in ["admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"]:
+            with self.subTest(name):
+                self.assertEqual(self.client.get(reverse(name, args=[self.device.pk])).status_code, 403)
+
+    def test_looking_at_devices_and_deleting_one_is_recorded(self):
+        from tsunagu.accounts.security import new_recovery_codes
+
+        new_recovery_codes(self.receiver_admin)
+        static = self.receiver_admin.staticdevice_set.get()
+        self.client.get(reverse("admin:otp_totp_totpdevice_changelist"))
+        self.client.get(reverse("admin:otp_totp_totpdevice_change", args=[self.device.pk]))
+        self.client.get(reverse("admin:otp_static_staticdevice_change", args=[static.pk]))
+        self.client.post(reverse("admin:otp_totp_totpdevice_delete", args=[self.device.pk]), {"post": "yes"})
+        self.assertFalse(TOTPDevice.objects.filter(pk=self.device.pk).exists())
+        rows = list(
+            AuditEvent.objects.filter(user=self.root, detail__via="admin")
+            .order_by("id")
+            .values_list("action", "object_type", "object_ref", "detail__of_user")
+        )
+        self.assertEqual(
+            rows,
+            [
+                ("view", "totpdevice", "", None),
+                ("view", "totpdevice", str(self.device.pk), "carehome_admin"),
+                ("view", "staticdevice", str(static.pk), "carehome_admin"),
+                ("delete", "totpdevice", str(self.device.pk), "carehome_admin"),
+            ],
+        )

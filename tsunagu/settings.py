@@ -197,6 +197,8 @@ CSRF_FAILURE_VIEW = "tsunagu.lib.error_views.csrf_failure"
 # this off (a banner then says so on every page).
 OTP_REQUIRED_FOR_ADMINS = env_bool("OTP_REQUIRED_FOR_ADMINS", True)
 OTP_TOTP_ISSUER = "Tsunagu"
+# The admin never shows a device's key or QR code (whoever sees it could make the codes).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Login lockout (django-axes): 5 failures for the same user name lock it for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
