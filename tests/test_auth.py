@@ -267,6 +267,54 @@ class TwoFactorTests(PersonaTestCase):
         self.assertRedirects(response, DIRECTORY, fetch_redirect_response=False)
         self.assertEqual(self.client.get(DIRECTORY).status_code, 200)
 
+    def test_staff_who_may_open_the_admin_must_set_up_two_factor(self):
+        staff = make_user(None, username="catalogue", is_staff=True)
+        self.login(staff)
+        response = self.client.get(reverse("admin:index"))
+        self.assertRedirects(
+            response, f"{self.setup_url}?next={reverse('admin:index')}", fetch_redirect_response=False
+        )
+
+    def test_the_admin_opens_only_after_the_second_factor(self):
+        root = make_user(None, username="root", is_staff=True, is_superuser=True)
+        device = give_totp(root)
+        self.login(root)
+        # A session whose login steps were skipped (the account became staff after logging in).
+        session = self.client.session
+        session["tsunagu_second_factor"] = ""
+        session.save()
+        response = self.client.get(reverse("admin:index"))
+        self.assertRedirects(
+            response,
+            f"{reverse('admin:login')}?next={reverse('admin:index')}",
+            fetch_redirect_response=False,
+        )
+        session = self.client.session
+        session["tsunagu_second_factor"] = "verify"
+        session.save()
+        self.client.post(self.verify_url, {"token": code_for(device)})
+        self.assertEqual(self.client.get(reverse("admin:index")).status_code, 200)
+
+    def test_the_session_gets_a_new_id_after_the_second_factor(self):
+        device = give_totp(self.receiver_admin)
+        self.login(self.receiver_admin)
+        before = self.client.session.session_key
+        response = self.client.post(self.verify_url, {"token": code_for(device), "next": DIRECTORY})
+        self.assertRedirects(response, DIRECTORY, fetch_redirect_response=False)
+        after = self.client.session.session_key
+        self.assertNotEqual(before, after)
+        self.assertFalse(Session.objects.filter(session_key=before).exists())
+        self.assertEqual(self.client.get(DIRECTORY).status_code, 200)
+
+    def test_the_session_gets_a_new_id_when_two_factor_is_set_up(self):
+        self.login(self.office)
+        self.client.get(self.setup_url)
+        before = self.client.session.session_key
+        device = TOTPDevice.objects.get(user=self.office, confirmed=False)
+        self.client.post(self.setup_url, {"token": code_for(device)})
+        self.assertNotEqual(self.client.session.session_key, before)
+        self.assertEqual(self.client.get(DIRECTORY).status_code, 200)
+
     def test_a_recovery_code_works_once(self):
         give_totp(self.receiver_admin)
         from tsunagu.accounts.security import new_recovery_codes

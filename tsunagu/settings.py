@@ -29,7 +29,8 @@ SITE_ROOT = env_str("SITE_ROOT", "http://127.0.0.1:8000")
 SITE_NAME = "つなぐ Tsunagu"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, behind the second factor (tsunagu/accounts/admin_site.py).
+    "tsunagu.accounts.admin_site.TsunaguAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
