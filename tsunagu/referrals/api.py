@@ -3,13 +3,14 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from tsunagu.accounts.access import get_referral_for_user_or_404, require_member
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
+from tsunagu.referrals.forms import AnswerForm, ReasonForm
 from tsunagu.referrals.models import Referral, Side
 from tsunagu.referrals.services import TransitionRefused, actor_side
 
@@ -91,24 +92,41 @@ def detail(request, public_id: UUID):
     return _out(referral, request.user)
 
 
+# The texts are checked by the very fields of the pages' forms: same length limits, same
+# personal-data guard, same Japanese messages.
+TEXT_FIELDS = {
+    "decline_note": AnswerForm.base_fields["decline_note"],
+    "reason": ReasonForm.base_fields["reason"],
+}
+
+
 @router.post(
-    "/{public_id}/transition", response={200: ReferralOut, 409: ErrorOut}, summary="打診の状態を変える"
+    "/{public_id}/transition",
+    response={200: ReferralOut, 409: ErrorOut, 422: ErrorOut},
+    summary="打診の状態を変える",
 )
 def transition(request, public_id: UUID, data: TransitionIn):
     """受入可 / 受入不可 / 要相談 / 決定 / 取り下げ …: refused with 409 and a Japanese message when the
-    table, the current state or the caller's side does not allow it; nothing changes then."""
+    table, the current state or the caller's side does not allow it, with 422 when a text is too
+    long or looks like personal data (the limits of the pages' forms); nothing changes then."""
     referral = get_referral_for_user_or_404(request.user, public_id)
     if data.to not in Referral.Status.values:
         return Status(409, {"detail": f"「{data.to}」という状態はありません。"})
+    texts = {}
+    try:
+        for name, field in TEXT_FIELDS.items():
+            texts[name] = field.clean(getattr(data, name))
+    except ValidationError as error:
+        return Status(422, {"detail": " ".join(error.messages)})
     before = referral.status
     try:
         referral.transition(
             data.to,
             by=request.user,
-            reason=data.reason,
+            reason=texts["reason"],
             earliest_date=data.earliest_date,
             decline_reason=data.decline_reason,
-            decline_note=data.decline_note,
+            decline_note=texts["decline_note"],
         )
     except TransitionRefused as error:
         return Status(409, {"detail": str(error)})
