@@ -101,6 +101,67 @@ class PasswordRuleTests(PersonaTestCase):
         self.assertIn("8文字以上", self.messages("ab-1234", self.sender_msw))
 
 
+class GuessablePasswordTests(PersonaTestCase):
+    """Digits and symbols around a common word, a keyboard walk or the user's own name do not help."""
+
+    def messages(self, password, user):
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            return " ".join(error.messages)
+        return ""
+
+    def test_common_words_and_keyboard_walks_with_digits_and_symbols_are_refused(self):
+        give_totp(self.sender_msw)  # 8 characters would be enough: only the word is wrong
+        for password in [
+            "password1234!",
+            "Passw0rd!2026",
+            "P@55w0rd-2026!",
+            "tsunagu2026!!",
+            "qwertyuiop12",
+            "!!Zxcvbnm2026a",
+            "aaaa-1111-bbbb!",
+        ]:
+            with self.subTest(password):
+                self.assertIn("よく使われる単語", self.messages(password, self.sender_msw))
+
+    def test_the_user_name_or_e_mail_name_inside_the_password_is_refused(self):
+        user = make_user(self.hospital, username="tanaka", email="hanako.sato@example.jp")
+        for password in [
+            "Tanaka-2026-kaigo!",
+            "akanat-renkei-2026",
+            "t4n4ka-fuyu-2026!",
+            "hanako.sato!2026x",
+        ]:
+            with self.subTest(password):
+                self.assertIn("利用者名やメールアドレスの名前", self.messages(password, user))
+
+    def test_long_mixed_passwords_still_pass(self):
+        user = make_user(self.hospital, username="tanaka", email="hanako.sato@example.jp")
+        for password in ["kaigo-renkei-2026!", "Fuji-yama-Sakura-88", "shoki-Password-2026"]:
+            with self.subTest(password):
+                self.assertEqual(self.messages(password, user), "")
+
+    def test_the_password_change_page_says_why(self):
+        self.login(self.sender_msw)
+        response = self.client.post(
+            reverse("accounts:password_change"),
+            {"old_password": PASSWORD, "new_password1": "Passw0rd!2026", "new_password2": "Passw0rd!2026"},
+        )
+        self.assertContains(response, "よく使われる単語やキーボードの並び")
+        response = self.client.post(
+            reverse("accounts:password_change"),
+            {
+                "old_password": PASSWORD,
+                "new_password1": "wsm-renkei-2026!",
+                "new_password2": "wsm-renkei-2026!",
+            },
+        )
+        self.assertContains(response, "利用者名やメールアドレスの名前")
+
+
 class PasswordChangeTests(PersonaTestCase):
     url = reverse("accounts:password_change")
 

@@ -133,7 +133,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     # 13 characters of letters, digits and symbols; 8 with a second factor (MHLW guideline).
     {"NAME": "tsunagu.accounts.validators.GuidelinePasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a common password, nor one with digits and symbols added around it (password1234!).
+    {"NAME": "tsunagu.accounts.validators.CommonCorePasswordValidator"},
+    # Not the user name or the e-mail name, in any case, also backwards.
+    {"NAME": "tsunagu.accounts.validators.UserNamePasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
