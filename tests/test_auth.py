@@ -70,6 +70,35 @@ class LoginTests(PersonaTestCase):
         response = self.post_login("carehome", PASSWORD, client=other)
         self.assertEqual(response.status_code, 302)
 
+    def test_the_same_user_name_from_another_address_is_not_locked(self):
+        """Someone elsewhere who knows a user name cannot lock its owner out."""
+        for _ in range(5):
+            self.post_login("msw", "wrong-password-123!")
+        self.assertEqual(self.post_login("msw", PASSWORD, client=Client()).status_code, 429)
+        response = Client().post(
+            LOGIN, {"username": "msw", "password": PASSWORD}, REMOTE_ADDR="198.51.100.20"
+        )
+        self.assertRedirects(response, reverse("home"), fetch_redirect_response=False)
+
+    @override_settings(TRUSTED_PROXY_COUNT=1)
+    def test_behind_the_proxy_the_lock_is_on_the_clients_address(self):
+        def attempt(client_address, password, user_agent="browser"):
+            return Client().post(
+                LOGIN,
+                {"username": "msw", "password": password},
+                REMOTE_ADDR="127.0.0.1",  # the reverse proxy
+                HTTP_X_FORWARDED_FOR=f"203.0.113.99, {client_address}",  # the first one is forged
+                HTTP_USER_AGENT=user_agent,
+            )
+
+        for number in range(5):
+            attempt("198.51.100.7", "wrong-password-123!", user_agent=f"browser {number}")
+        self.assertEqual(attempt("198.51.100.7", PASSWORD).status_code, 429)
+        lockouts = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKOUT)
+        self.assertEqual(set(lockouts.values_list("ip", flat=True)), {"198.51.100.7"})
+        # A colleague behind the same proxy, at another address, is not locked out.
+        self.assertEqual(attempt("198.51.100.8", PASSWORD).status_code, 302)
+
     def test_logout_is_recorded(self):
         self.post_login("msw", PASSWORD)
         self.client.post(reverse("accounts:logout"))
@@ -576,3 +605,109 @@ class TwoFactorAdminTests(PersonaTestCase):
                 ("delete", "totpdevice", str(self.device.pk), "carehome_admin"),
             ],
         )
+
+
+def lock(username, ip_address, failures=5, user_agent="browser"):
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.create(
+        username=username,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        get_data="",
+        post_data="",
+        http_accept="*/*",
+        path_info=LOGIN,
+        failures_since_start=failures,
+    )
+
+
+class LockoutPageTests(PersonaTestCase):
+    """事務局 → ロック中のアカウント: the office sees who is locked out from where and unlocks."""
+
+    url = reverse("accounts:lockouts")
+    unlock_url = reverse("accounts:unlock")
+
+    def test_the_office_sees_current_lockouts_only(self):
+        lock("msw", "192.0.2.10", failures=3, user_agent="phone")
+        lock("msw", "192.0.2.10", failures=2, user_agent="pc")  # 5 together: locked
+        lock("carehome", "192.0.2.11", failures=4)  # not yet
+        lock("nobody", "203.0.113.5")
+        self.login(self.office)
+        response = self.client.get(self.url)
+        self.assertContains(response, "192.0.2.10")
+        self.assertContains(response, str(self.sender_msw))
+        self.assertContains(response, "5回失敗")
+        self.assertContains(response, "登録のない利用者名")
+        self.assertNotContains(response, "192.0.2.11")
+        self.assertContains(response, 'name="ip_address" value="203.0.113.5"')
+
+    def test_unlocking_lets_the_user_in_again_and_is_recorded(self):
+        lock("msw", "192.0.2.10")
+        lock("msw", "192.0.2.99")
+        client = Client()
+        response = client.post(LOGIN, {"username": "msw", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10")
+        self.assertEqual(response.status_code, 429)
+        self.login(self.office)
+        response = self.client.post(self.unlock_url, {"username": "msw", "ip_address": "192.0.2.10"})
+        self.assertRedirects(response, self.url, fetch_redirect_response=False)
+        self.assertContains(self.client.get(self.url), "192.0.2.99")  # the other address stays locked
+        event = AuditEvent.objects.get(action=AuditEvent.Action.UNLOCK)
+        self.assertEqual((event.user, event.object_ref), (self.office, "msw"))
+        self.assertEqual(event.detail, {"username": "msw", "ip": "192.0.2.10"})
+        response = client.post(LOGIN, {"username": "msw", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10")
+        self.assertEqual(response.status_code, 302)
+
+    def test_a_lock_that_does_not_exist_is_404(self):
+        self.login(self.office)
+        for data in [{"username": "msw", "ip_address": "192.0.2.10"}, {"username": "", "ip_address": ""}]:
+            with self.subTest(data=data):
+                self.assertEqual(self.client.post(self.unlock_url, data).status_code, 404)
+
+    def test_only_the_office_and_only_the_right_methods(self):
+        lock("msw", "192.0.2.10")
+        response = self.client.get(self.url)
+        self.assertTrue(response["Location"].startswith(LOGIN))
+        for user in [self.sender_msw, self.receiver_admin, self.outsider]:
+            self.login(user)
+            self.assertEqual(self.client.get(self.url).status_code, 403)
+            data = {"username": "msw", "ip_address": "192.0.2.10"}
+            self.assertEqual(self.client.post(self.unlock_url, data).status_code, 403)
+        self.login(self.office)
+        self.assertEqual(self.client.post(self.url).status_code, 405)
+        self.assertEqual(self.client.get(self.unlock_url).status_code, 405)
+        self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.UNLOCK).exists())
+
+    def test_the_unlock_button_needs_the_csrf_token(self):
+        lock("msw", "192.0.2.10")
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.office)
+        response = client.post(self.unlock_url, {"username": "msw", "ip_address": "192.0.2.10"})
+        self.assertEqual(response.status_code, 403)
+        self.assertContains(client.get(self.url), "192.0.2.10")
+
+    def test_reachable_from_the_office_navigation(self):
+        self.login(self.office)
+        self.assertContains(self.client.get(reverse("accounts:account")), f'href="{self.url}"')
+        self.login(self.receiver_admin)
+        self.assertNotContains(self.client.get(reverse("accounts:account")), f'href="{self.url}"')
+
+    def test_query_count_does_not_grow_with_the_lockouts(self):
+        self.login(self.office)
+        lock("msw", "192.0.2.10")
+        self.client.get(self.url)
+        with self.assertNumQueries(self.count_queries()):
+            self.client.get(self.url)
+        for number in range(20):
+            lock(f"user{number}", f"192.0.2.{100 + number}")
+        with self.assertNumQueries(self.count_queries()):
+            response = self.client.get(self.url)
+        self.assertContains(response, "192.0.2.119")
+
+    def count_queries(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(self.url)
+        return len(queries)

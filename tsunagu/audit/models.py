@@ -42,6 +42,7 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("書き出し")
         IMPORT = "import", _("取り込み")
         DENIED = "denied", _("アクセス拒否")
+        UNLOCK = "unlock", _("ロック解除")
 
     at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
     # DO_NOTHING without a database constraint: deleting a user or facility must not rewrite
