@@ -198,3 +198,99 @@ class CaseViewsAreRecordedTests(PersonaTestCase):
         self.login(self.outsider)
         self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 404)
         self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).count(), 1)
+
+
+class RefusedAccessIsRecordedTests(PersonaTestCase):
+    """A logged-in user's 403 or 404 on a URL naming an object leaves exactly one row."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from tests.referral_factories import make_case, send
+
+        cls.case = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"])
+        [cls.referral] = send(cls.case, [cls.care_unit], by=cls.sender_msw)
+
+    def denied(self):
+        return list(AuditEvent.objects.filter(action=AuditEvent.Action.DENIED))
+
+    def test_an_outsiders_404_on_a_case_is_recorded_once_with_the_id_and_status(self):
+        self.login(self.outsider)
+        url = reverse("cases:detail", args=[self.case.ref])
+        self.assertEqual(self.client.get(url).status_code, 404)
+        [event] = self.denied()
+        self.assertEqual(
+            (event.user, event.facility, event.object_ref), (self.outsider, self.other, self.case.ref)
+        )
+        self.assertEqual(event.detail, {"status": 404, "method": "GET", "path": url, "view": "cases:detail"})
+
+    def test_a_403_for_the_wrong_role_is_recorded(self):
+        # The office may look at a case but not change it.
+        self.login(self.office)
+        url = reverse("cases:edit", args=[self.case.ref])
+        self.assertEqual(self.client.post(url).status_code, 403)
+        [event] = self.denied()
+        self.assertEqual(
+            (event.user, event.detail["status"], event.detail["method"]), (self.office, 403, "POST")
+        )
+
+    def test_the_api_refusal_is_recorded(self):
+        self.login(self.outsider)
+        url = f"/api/v1/referrals/{self.referral.public_id}"
+        self.assertEqual(self.client.get(url).status_code, 404)
+        [event] = self.denied()
+        self.assertEqual(event.object_ref, str(self.referral.public_id))
+
+    def test_unknown_pages_and_anonymous_visitors_leave_nothing(self):
+        self.assertEqual(self.client.get(reverse("cases:detail", args=[self.case.ref])).status_code, 302)
+        self.login(self.outsider)
+        self.assertEqual(self.client.get("/no-such-page/").status_code, 404)
+        self.assertEqual(self.client.get(reverse("audit:search")).status_code, 403)  # names no object
+        self.assertEqual(self.denied(), [])
+
+    def test_the_owner_leaves_no_refusal(self):
+        self.login(self.sender_msw)
+        self.assertEqual(self.client.get(reverse("cases:detail", args=[self.case.ref])).status_code, 200)
+        self.assertEqual(self.denied(), [])
+
+
+class AdminViewsAreRecordedTests(PersonaTestCase):
+    """The office's look at cases and referrals in the admin is in the trail like the pages'."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from tests.base import make_user
+        from tests.referral_factories import make_case, send
+
+        cls.case = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"])
+        [cls.referral] = send(cls.case, [cls.care_unit], by=cls.sender_msw)
+        cls.root = make_user(None, username="root", is_staff=True, is_superuser=True)
+
+    def admin_views(self):
+        return list(
+            AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, detail__via="admin")
+            .order_by("id")
+            .values_list("object_type", "object_ref", "detail__page")
+        )
+
+    def test_lists_and_records_opened_in_the_admin_are_recorded(self):
+        self.login(self.root)
+        pages = [
+            (reverse("admin:cases_case_changelist"), {"q": "C-"}),
+            (reverse("admin:cases_case_change", args=[self.case.pk]), {}),
+            (reverse("admin:referrals_referral_changelist"), {}),
+            (reverse("admin:referrals_referral_change", args=[self.referral.pk]), {}),
+        ]
+        for url, query in pages:
+            self.assertEqual(self.client.get(url, query).status_code, 200, url)
+        self.assertEqual(
+            self.admin_views(),
+            [
+                ("case", "", "list"),
+                ("case", self.case.ref, "change"),
+                ("referral", "", "list"),
+                ("referral", str(self.referral.public_id), "change"),
+            ],
+        )
+        self.assertEqual(AuditEvent.objects.filter(detail__page="list").first().user, self.root)

@@ -47,6 +47,27 @@ class ReferralApiTests(PersonaTestCase):
         self.assertEqual(self.post({"to": "nonsense"}).status_code, 409)
         self.assertEqual(self.status(), S.SENT)
 
+    def test_texts_longer_than_the_pages_allow_are_refused_in_japanese(self):
+        self.login(self.receiver_nurse)
+        self.post({"to": "viewed"})
+        response = self.post({"to": "declined", "decline_reason": "other", "decline_note": "満床" * 151})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("300", response.json()["detail"])
+        self.assertIn("文字", response.json()["detail"])
+        self.assertEqual(self.status(), S.VIEWED)
+        self.login(self.sender_msw)
+        response = self.post({"to": "withdrawn", "reason": "あ" * 301})
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(self.status(), S.VIEWED)
+        self.assertEqual(self.referral.events.count(), 2)
+
+    def test_a_note_of_exactly_the_limit_is_kept_whole(self):
+        self.login(self.receiver_nurse)
+        self.post({"to": "viewed"})
+        response = self.post({"to": "declined", "decline_reason": "other", "decline_note": "満床" * 150})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(Referral.objects.get(pk=self.referral.pk).decline_note, "満床" * 150)
+
     def test_the_wrong_side_is_refused(self):
         self.login(self.sender_msw)
         response = self.post({"to": "viewed"})

@@ -152,3 +152,45 @@ class RequestSizeTests(PersonaTestCase):
         self.login(self.sender_msw)
         response = self.client.get("/no-such-page/")
         self.assertContains(response, "ページが見つかりません", status_code=404)
+
+
+class CacheControlTests(PersonaTestCase):
+    """Nothing shown to a logged-in user is kept by the browser's or a proxy's cache."""
+
+    def assert_not_stored(self, response):
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        self.assertLessEqual({"no-store", "private"}, directives)
+        self.assertEqual(response["Pragma"], "no-cache")
+
+    def test_a_case_page_the_audit_export_and_the_api_are_not_stored(self):
+        from tests.referral_factories import make_case
+
+        case = make_case(self.hospital, by=self.sender_msw, needs=["peg"])
+        self.login(self.sender_msw)
+        self.assert_not_stored(self.client.get(reverse("cases:detail", args=[case.ref])))
+        self.assert_not_stored(self.client.get("/api/v1/ping"))
+        # Refusals and redirects of a logged-in user too.
+        self.assert_not_stored(self.client.get(reverse("audit:search")))
+        self.login(self.office)
+        export = self.client.get(reverse("audit:export"))
+        self.assertEqual(export.status_code, 200)
+        self.assert_not_stored(export)
+
+    def test_a_view_that_sets_its_own_cache_control_keeps_it(self):
+        from django.http import HttpResponse
+        from django.test import RequestFactory
+
+        from tsunagu.accounts.middleware import PrivateResponseMiddleware
+
+        def cacheable(request):
+            response = HttpResponse("logo")
+            response["Cache-Control"] = "max-age=3600, private"
+            return response
+
+        request = RequestFactory().get("/")
+        request.user = self.sender_msw
+        response = PrivateResponseMiddleware(cacheable)(request)
+        self.assertEqual(response["Cache-Control"], "max-age=3600, private")
+
+    def test_the_login_page_of_an_anonymous_visitor_is_left_alone(self):
+        self.assertFalse(self.client.get(reverse("accounts:login")).has_header("Pragma"))

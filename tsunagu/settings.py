@@ -29,7 +29,8 @@ SITE_ROOT = env_str("SITE_ROOT", "http://127.0.0.1:8000")
 SITE_NAME = "つなぐ Tsunagu"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, behind the second factor (tsunagu/accounts/admin_site.py).
+    "tsunagu.accounts.admin_site.TsunaguAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +62,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every response to a logged-in user.
+    "tsunagu.accounts.middleware.PrivateResponseMiddleware",
+    # A logged-in user's 403/404 on a URL naming an object leaves an audit row.
+    "tsunagu.audit.middleware.DeniedAccessMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -128,7 +133,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     # 13 characters of letters, digits and symbols; 8 with a second factor (MHLW guideline).
     {"NAME": "tsunagu.accounts.validators.GuidelinePasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Not a common password, nor one with digits and symbols added around it (password1234!).
+    {"NAME": "tsunagu.accounts.validators.CommonCorePasswordValidator"},
+    # Not the user name or the e-mail name, in any case, also backwards.
+    {"NAME": "tsunagu.accounts.validators.UserNamePasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -166,6 +174,9 @@ EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
 VACANCY_STALE_DAYS = env_int("VACANCY_STALE_DAYS", 3)
 
 # Functions the background worker (manage.py run_worker) calls in turn; see tsunagu/lib/worker.py.
+# Called with a Municipality queryset whenever municipalities change (admin, load_reference):
+# the apps that copy municipality data rewrite their copies.
+MUNICIPALITY_CHANGE_HOOKS = ["tsunagu.facilities.models.resync_units_of_municipalities"]
 # The demo loader's steps, in order (tsunagu.facilities.demo.load_demo); each is idempotent.
 DEMO_STEPS = [
     "tsunagu.facilities.demo.step_reference",
@@ -205,22 +216,27 @@ CSRF_FAILURE_VIEW = "tsunagu.lib.error_views.csrf_failure"
 # this off (a banner then says so on every page).
 OTP_REQUIRED_FOR_ADMINS = env_bool("OTP_REQUIRED_FOR_ADMINS", True)
 OTP_TOTP_ISSUER = "Tsunagu"
+# The admin never shows a device's key or QR code (whoever sees it could make the codes).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# Login lockout (django-axes): 5 failures for the same user name lock it for 30 minutes.
+# Login lockout (django-axes): 5 failures for the same user name from the same address lock that
+# user name at that address for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
-# Locked per account, as the guideline asks. Not per IP address: the staff of a whole hospital
-# often share one address, and one person's typing errors must not lock out the others.
-# (axes.W006 warns about this choice; rotating cookies or user agents cannot bypass a
-# username lockout, so the warning does not apply.)
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# User name and address together: someone elsewhere who knows a user name cannot lock its owner
+# (or the whole office) out, and the colleagues behind a hospital's one address are not locked by
+# one person's typing errors. The office lifts a lock early at 事務局 → ロック中のアカウント.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts are rows of axes' AccessAttempt, which the office's lockout page lists and deletes.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
 # Lockouts and failures are in the audit trail; axes need not log them again.
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "tsunagu.accounts.views.lockout_response"
+# The address is read by the same function as the audit trail's (see SECURITY.md, reverse proxy).
 AXES_CLIENT_IP_CALLABLE = "tsunagu.lib.client.client_ip"
-# Number of reverse proxies in front of Django whose X-Forwarded-For is trusted (0: none).
+# Number of reverse proxies in front of Django whose X-Forwarded-For is trusted (0: none). Behind
+# waitress --trusted-proxy leave it at 0: waitress already puts the client's address in REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Request size limits: larger bodies answer a Japanese 400 page instead of using memory.

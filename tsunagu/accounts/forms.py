@@ -44,3 +44,10 @@ class GuidelinePasswordChangeForm(PasswordChangeForm):
         if new and self.user.check_password(new):
             raise forms.ValidationError(_("今までと違うパスワードにしてください。"))
         return new
+
+
+class UnlockForm(forms.Form):
+    """Which lockout to lift: a user name at an address (hidden fields of the lockout list)."""
+
+    username = forms.CharField(max_length=255)
+    ip_address = forms.GenericIPAddressField()

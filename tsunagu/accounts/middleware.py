@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlparse
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from tsunagu.accounts.security import SECOND_FACTOR_SESSION_KEY, second_factor_step
@@ -90,3 +91,24 @@ class AccountSecurityMiddleware:
                 return HttpResponse(status=204)
             return HttpResponseClientRedirect(url)
         return HttpResponseRedirect(url)
+
+
+class PrivateResponseMiddleware:
+    """What a logged-in user is shown is never kept by the browser or a proxy.
+
+    Cases, answers and exports must not stay in the cache of a shared ward computer or of a
+    proxy: every response to a logged-in user gets `Cache-Control: no-store, private` (and
+    `Pragma: no-cache` for HTTP/1.0 caches). A view opts out only by setting Cache-Control itself
+    (django.views.decorators.cache). Static files never get here: WhiteNoise answers them first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+            response["Pragma"] = "no-cache"
+        return response

@@ -44,8 +44,9 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        """Network-office users and facility admins must use two-factor authentication."""
-        return self.is_office or self.is_superuser or self.is_facility_admin
+        """Network-office users, facility admins and whoever may open the admin (staff) must use
+        two-factor authentication."""
+        return self.is_office or self.is_staff or self.is_superuser or self.is_facility_admin
 
     @property
     def facility(self):

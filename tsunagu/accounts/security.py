@@ -79,4 +79,7 @@ def second_factor_step(user) -> str:
 
 
 def mark_second_factor_done(request):
+    """The login is complete. The session gets a new id, as at the first factor: an id someone
+    learned before the second factor (a fixed or stolen cookie) is worth nothing after it."""
     request.session[SECOND_FACTOR_SESSION_KEY] = ""
+    request.session.cycle_key()

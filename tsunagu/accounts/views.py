@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 
-from tsunagu.accounts import security
-from tsunagu.accounts.forms import GuidelinePasswordChangeForm, PasswordConfirmForm, TokenForm
+from tsunagu.accounts import lockouts, security
+from tsunagu.accounts.forms import GuidelinePasswordChangeForm, PasswordConfirmForm, TokenForm, UnlockForm
 from tsunagu.audit.services import Action, record
+from tsunagu.lib.access import office_required
 
 
 def _next_url(request, default="home"):
@@ -175,6 +177,48 @@ def otp_disable(request):
     return render(request, "accounts/otp_disable.html", {"form": form})
 
 
+def _cooloff_minutes():
+    return round(settings.AXES_COOLOFF_TIME * 60)
+
+
+@office_required
+@require_http_methods(["GET"])
+def lockout_list(request):
+    """事務局 → ロック中のアカウント: user names locked at an address, with a button to unlock."""
+    return render(
+        request,
+        "accounts/lockouts.html",
+        {
+            "lockouts": lockouts.current_lockouts(),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_minutes": _cooloff_minutes(),
+        },
+    )
+
+
+@office_required
+@require_POST
+def unlock(request):
+    form = UnlockForm(request.POST)
+    if not form.is_valid():
+        raise Http404(_("ロックが見つかりません。"))
+    username, ip_address = form.cleaned_data["username"], form.cleaned_data["ip_address"]
+    if not lockouts.unlock(username, ip_address):
+        raise Http404(_("ロックが見つかりません。"))
+    record(
+        request,
+        Action.UNLOCK,
+        object_type="user",
+        object_ref=username,
+        detail={"username": username, "ip": ip_address},
+    )
+    messages.success(
+        request,
+        _("%(username)s (%(ip)s) のロックを解除しました。") % {"username": username, "ip": ip_address},
+    )
+    return redirect("accounts:lockouts")
+
+
 def lockout_response(request, original_response=None, credentials=None):
     """The page django-axes shows instead of the login form while a user name is locked."""
     return render(
@@ -182,7 +226,7 @@ def lockout_response(request, original_response=None, credentials=None):
         "accounts/lockout.html",
         {
             "failure_limit": settings.AXES_FAILURE_LIMIT,
-            "cooloff_minutes": round(settings.AXES_COOLOFF_TIME * 60),
+            "cooloff_minutes": _cooloff_minutes(),
         },
         status=429,
     )

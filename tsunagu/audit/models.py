@@ -41,6 +41,8 @@ class AuditEvent(models.Model):
         TRANSITION = "transition", _("状態変更")
         EXPORT = "export", _("書き出し")
         IMPORT = "import", _("取り込み")
+        DENIED = "denied", _("アクセス拒否")
+        UNLOCK = "unlock", _("ロック解除")
 
     at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
     # DO_NOTHING without a database constraint: deleting a user or facility must not rewrite

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tsunagu.audit.admin import AuditedAdminMixin
 from tsunagu.cases.models import Case, CaseNeed
 
 
@@ -14,7 +15,7 @@ class CaseNeedInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Read-mostly: cases are written through the product's forms, which keep the needs in step."""
 
     list_display = [

@@ -229,7 +229,8 @@ class Unit(models.Model):
         """Copy what the candidate search filters on from the facility and the vacancy.
 
         Every write path calls this after changing a unit, its facility (location, area,
-        active) or its vacancy: the vacancy update, unit editing, imports and demo data.
+        active), its municipality (area, position) or its vacancy: the vacancy update, unit
+        editing, imports, demo data, the municipality admin and the reference loader.
         """
         facility = self.facility
         municipality = facility.municipality
@@ -438,3 +439,8 @@ class ImportRun(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.processed / self.total) if self.total else 0
+
+
+def resync_units_of_municipalities(municipalities):
+    """Rewrite the search copies of every unit in these municipalities (settings.MUNICIPALITY_CHANGE_HOOKS)."""
+    Unit.objects.filter(facility__municipality__in=municipalities).sync_search_fields()

@@ -20,6 +20,12 @@ class MunicipalityAdmin(admin.ModelAdmin):
     list_select_related = ["area", "parent"]
     autocomplete_fields = ["area", "parent"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            # The units of its facilities copy its area, prefecture and position for the search.
+            Municipality.objects.filter(pk=obj.pk).sync_unit_search_fields()
+
 
 @admin.register(FacilityKind)
 class FacilityKindAdmin(admin.ModelAdmin):

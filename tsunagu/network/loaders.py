@@ -5,7 +5,7 @@ so running a loader twice changes nothing the second time.
 """
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -25,6 +25,8 @@ class LoadResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Keys of the rows that existed and were changed.
+    changed_keys: list = field(default_factory=list, repr=False)
 
     def __str__(self):
         return f"新規 {self.created} 件、更新 {self.updated} 件、変更なし {self.unchanged} 件"
@@ -50,6 +52,7 @@ def _upsert(model, key: str, rows: dict[str, dict], result: LoadResult) -> dict:
                 setattr(obj, name, values[name])
             fields.update(changed)
             to_update.append(obj)
+            result.changed_keys.append(code)
         else:
             result.unchanged += 1
     model.objects.bulk_create(to_create, batch_size=500)
@@ -132,6 +135,8 @@ def load_municipalities(all_japan: bool = False) -> LoadResult:
             ward.parent = parent
             wards.append(ward)
     Municipality.objects.bulk_update(wards, ["parent"], batch_size=500)
+    # A changed area or position must reach the search copies of the units there.
+    Municipality.objects.filter(code__in=result.changed_keys).sync_unit_search_fields()
     return result
 
 

@@ -2,7 +2,9 @@
 
 import math
 
+from django.conf import settings
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 # Capability sets are stored as bit masks on units so that the search can test
@@ -25,6 +27,20 @@ class MedicalArea(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def sync_unit_search_fields(self):
+        """Rewrite the search copies of every unit in these municipalities.
+
+        Units carry their municipality's area, prefecture and (when the facility has no position
+        of its own) coordinates for the candidate search (Unit.sync_search_fields()). Every write
+        path that changes a municipality calls this: the admin and the reference loader.
+        """
+        # The apps above keep copies of municipality data; they list what to rewrite in
+        # settings.MUNICIPALITY_CHANGE_HOOKS, so this app needs no import of them.
+        for path in settings.MUNICIPALITY_CHANGE_HOOKS:
+            import_string(path)(self)
 
 
 class Municipality(models.Model):
@@ -53,6 +69,8 @@ class Municipality(models.Model):
     )
     lat = models.FloatField(_("緯度"), null=True, blank=True)
     lng = models.FloatField(_("経度"), null=True, blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from tsunagu.audit.admin import AuditedAdminMixin
 from tsunagu.referrals.models import Referral, ReferralEvent
 
 
@@ -33,7 +34,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(AuditedAdminMixin, ReadOnlyAdmin):
     list_display = ["case", "receiver", "unit", "direction", "status", "deadline", "created_at"]
     list_filter = ["status", "direction"]
     search_fields = ["case__ref", "receiver__name"]

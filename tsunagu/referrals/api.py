@@ -3,18 +3,18 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import Field
 
 from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.lib.access import require_member
 from tsunagu.referrals import services
 from tsunagu.referrals.access import allowed_transitions, get_referral_for_user_or_404
+from tsunagu.referrals.forms import AnswerForm, ReasonForm
 from tsunagu.referrals.models import Referral
-from tsunagu.referrals.services import DECLINE_NOTE_MAX_LENGTH, REASON_MAX_LENGTH, TransitionRefused
+from tsunagu.referrals.services import TransitionRefused
 
 router = Router(tags=["referrals"])
 
@@ -36,11 +36,10 @@ class ReferralOut(Schema):
 
 class TransitionIn(Schema):
     to: str
-    # The limits of the forms: a longer text is refused here, before the personal-data guard reads it.
-    reason: str = Field("", max_length=REASON_MAX_LENGTH)
+    reason: str = ""
     earliest_date: date | None = None
     decline_reason: str = ""
-    decline_note: str = Field("", max_length=DECLINE_NOTE_MAX_LENGTH)
+    decline_note: str = ""
 
 
 class ErrorOut(Schema):
@@ -86,25 +85,42 @@ def detail(request, public_id: UUID):
     return _out(referral, request.user)
 
 
+# The texts are checked by the very fields of the pages' forms: same length limits, same
+# personal-data guard, same Japanese messages.
+TEXT_FIELDS = {
+    "decline_note": AnswerForm.base_fields["decline_note"],
+    "reason": ReasonForm.base_fields["reason"],
+}
+
+
 @router.post(
-    "/{public_id}/transition", response={200: ReferralOut, 409: ErrorOut}, summary="打診の状態を変える"
+    "/{public_id}/transition",
+    response={200: ReferralOut, 409: ErrorOut, 422: ErrorOut},
+    summary="打診の状態を変える",
 )
 def transition(request, public_id: UUID, data: TransitionIn):
     """受入可 / 受入不可 / 要相談 / 決定 / 取り下げ …: refused with 409 and a Japanese message when the
-    table, the current state or the caller's side does not allow it; nothing changes then."""
+    table, the current state or the caller's side does not allow it, with 422 when a text is too
+    long or looks like personal data (the limits of the pages' forms); nothing changes then."""
     referral = get_referral_for_user_or_404(request.user, public_id)
     if data.to not in Referral.Status.values:
         return Status(409, {"detail": f"「{data.to}」という状態はありません。"})
+    texts = {}
+    try:
+        for name, field in TEXT_FIELDS.items():
+            texts[name] = field.clean(getattr(data, name))
+    except ValidationError as error:
+        return Status(422, {"detail": " ".join(error.messages)})
     before = referral.status
     try:
         services.transition(
             referral,
             data.to,
             by=request.user,
-            reason=data.reason,
+            reason=texts["reason"],
             earliest_date=data.earliest_date,
             decline_reason=data.decline_reason,
-            decline_note=data.decline_note,
+            decline_note=texts["decline_note"],
         )
     except TransitionRefused as error:
         return Status(409, {"detail": str(error)})
