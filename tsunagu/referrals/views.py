@@ -23,6 +23,7 @@ from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.models import Case
 from tsunagu.facilities.models import Unit
+from tsunagu.lib.polling import polled
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.referrals import services
 from tsunagu.referrals.forms import AnswerForm, MessageForm, OfferForm, ReasonForm, SendForm
@@ -48,6 +49,7 @@ def _record(request, action, obj, **detail):
     audit.record(request, action, obj=obj, detail=detail or None)
 
 
+@polled
 @require_GET
 def inbox(request):
     facility = require_member(request.user)
@@ -249,6 +251,7 @@ def board_context(case):
     }
 
 
+@polled
 @require_GET
 def board(request, ref):
     case = get_own_case_or_404(request.user, ref)
