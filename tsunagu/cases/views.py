@@ -78,11 +78,12 @@ def case_close(request, ref):
     if not form.is_valid():
         return render(request, "cases/case_detail.html", _detail_context(request, case, form), status=400)
     try:
-        case.close(form.cleaned_data["outcome"], form.cleaned_data["note"], by=request.user)
+        with transaction.atomic():
+            case.close(form.cleaned_data["outcome"], form.cleaned_data["note"], by=request.user)
+            record(request, Action.UPDATE, case, detail={"closed": form.cleaned_data["outcome"]})
     except CaseStateError as error:
         messages.error(request, str(error))
     else:
-        record(request, Action.UPDATE, case, detail={"closed": form.cleaned_data["outcome"]})
         messages.success(request, _("患者登録 %(ref)s を終了しました。") % {"ref": case.ref})
     return redirect("cases:detail", ref=case.ref)
 

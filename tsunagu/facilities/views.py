@@ -1,10 +1,12 @@
 """Directory, facility page, daily vacancy update and the facility's own profile pages.
 
 Access rules live in tsunagu.accounts.access: outsiders get 404, a role too low gets 403.
+Every change and its audit row commit in one transaction.
 """
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -161,24 +163,26 @@ def vacancy_save(request, unit_id):
         raise Http404(_("見つかりません。"))
     saved = None
     if request.POST.get("action") == "unchanged":
-        services.confirm_vacancy_unchanged(unit, by=request.user)
-        record(request, Action.UPDATE, unit, detail={"vacancy": "unchanged"})
+        with transaction.atomic():
+            services.confirm_vacancy_unchanged(unit, by=request.user)
+            record(request, Action.UPDATE, unit, detail={"vacancy": "unchanged"})
         form = VacancyForm(unit=unit)
         saved = _("変更なしで確認しました。")
     else:
         form = VacancyForm(request.POST, unit=unit)
         if form.is_valid():
             data = form.cleaned_data
-            services.record_vacancy(
-                unit,
-                by=request.user,
-                free_now=data["free_now"],
-                free_male=data["free_male"],
-                free_female=data["free_female"],
-                expected_7d=data["expected_7d"],
-                note=data["note"],
-            )
-            record(request, Action.UPDATE, unit, detail={"vacancy": data["free_now"]})
+            with transaction.atomic():
+                services.record_vacancy(
+                    unit,
+                    by=request.user,
+                    free_now=data["free_now"],
+                    free_male=data["free_male"],
+                    free_female=data["free_female"],
+                    expected_7d=data["expected_7d"],
+                    note=data["note"],
+                )
+                record(request, Action.UPDATE, unit, detail={"vacancy": data["free_now"]})
             form = VacancyForm(unit=unit)
             saved = _("保存しました。")
     if request.htmx:
@@ -205,8 +209,9 @@ def vacancy_save(request, unit_id):
 def vacancy_confirm_all(request):
     """「すべて変更なし」: every active unit of the user's facility, in one transaction."""
     facility = require_member(request.user)
-    count = services.confirm_all_unchanged(_vacancy_units(facility), by=request.user)
-    record(request, Action.UPDATE, facility, detail={"vacancy": "all unchanged", "units": count})
+    with transaction.atomic():
+        count = services.confirm_all_unchanged(_vacancy_units(facility), by=request.user)
+        record(request, Action.UPDATE, facility, detail={"vacancy": "all unchanged", "units": count})
     messages.success(request, _("%(count)d件を変更なしで確認しました。") % {"count": count})
     return redirect("facilities:vacancy")
 
@@ -219,8 +224,9 @@ def profile_edit(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id)
     form = FacilityProfileForm(request.POST or None, instance=facility, can_deactivate=request.user.is_office)
     if request.method == "POST" and form.is_valid():
-        services.save_facility_profile(form)
-        record(request, Action.UPDATE, facility, detail={"fields": form.changed_data[:20]})
+        with transaction.atomic():
+            services.save_facility_profile(form)
+            record(request, Action.UPDATE, facility, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("施設情報を保存しました。"))
         return redirect("facilities:detail", facility.public_id)
     return render(request, "facilities/profile_form.html", {"facility": facility, "form": form})
@@ -231,8 +237,9 @@ def unit_add(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id)
     form = UnitForm(request.POST or None, instance=Unit(facility=facility))
     if request.method == "POST" and form.is_valid():
-        unit = services.save_unit(form)
-        record(request, Action.CREATE, unit)
+        with transaction.atomic():
+            unit = services.save_unit(form)
+            record(request, Action.CREATE, unit)
         messages.success(
             request,
             _("「%(name)s」を追加しました。受入れ可能な医療処置を設定してください。") % {"name": unit.name},
@@ -246,8 +253,9 @@ def unit_edit(request, unit_id):
     unit = get_own_unit_or_404(request.user, unit_id)
     form = UnitForm(request.POST or None, instance=unit)
     if request.method == "POST" and form.is_valid():
-        services.save_unit(form)
-        record(request, Action.UPDATE, unit, detail={"fields": form.changed_data[:20]})
+        with transaction.atomic():
+            services.save_unit(form)
+            record(request, Action.UPDATE, unit, detail={"fields": form.changed_data[:20]})
         messages.success(request, _("「%(name)s」を保存しました。") % {"name": unit.name})
         return redirect("facilities:detail", unit.facility.public_id)
     return render(
@@ -262,8 +270,9 @@ def unit_capabilities(request, unit_id):
     needs = CareNeed.objects.filter(active=True)
     form = CapabilityForm(request.POST or None, unit=unit, needs=needs)
     if request.method == "POST" and form.is_valid():
-        services.save_unit_capabilities(unit, form.levels())
-        record(request, Action.UPDATE, unit, detail={"capabilities": True})
+        with transaction.atomic():
+            services.save_unit_capabilities(unit, form.levels())
+            record(request, Action.UPDATE, unit, detail={"capabilities": True})
         messages.success(
             request, _("「%(name)s」の受入れ可能な医療処置を保存しました。") % {"name": unit.name}
         )
@@ -294,8 +303,9 @@ def desks(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
     form = DeskForm(request.POST or None, instance=CoordinationDesk(facility=facility))
     if request.method == "POST" and form.is_valid():
-        desk = form.save()
-        record(request, Action.CREATE, desk)
+        with transaction.atomic():
+            desk = form.save()
+            record(request, Action.CREATE, desk)
         messages.success(request, _("窓口を追加しました。"))
         return redirect("facilities:desks", facility.public_id)
     return render(
@@ -314,8 +324,9 @@ def desk_edit(request, desk_id):
     desk = _own_desk_or_404(request.user, desk_id)
     form = DeskForm(request.POST or None, instance=desk)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        record(request, Action.UPDATE, desk)
+        with transaction.atomic():
+            form.save()
+            record(request, Action.UPDATE, desk)
         messages.success(request, _("窓口を保存しました。"))
         return redirect("facilities:desks", desk.facility.public_id)
     return render(
@@ -327,8 +338,9 @@ def desk_edit(request, desk_id):
 def desk_delete(request, desk_id):
     desk = _own_desk_or_404(request.user, desk_id)
     facility = desk.facility
-    record(request, Action.DELETE, desk)
-    desk.delete()
+    with transaction.atomic():
+        record(request, Action.DELETE, desk)
+        desk.delete()
     messages.success(request, _("窓口を削除しました。"))
     return redirect("facilities:desks", facility.public_id)
 
@@ -341,8 +353,9 @@ def members(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
     form = MemberAddForm(request.POST or None, facility=facility)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        record(request, Action.CREATE, user, detail={"role": user.membership.role})
+        with transaction.atomic():
+            user = form.save()
+            record(request, Action.CREATE, user, detail={"role": user.membership.role})
         messages.success(request, _("%(name)s さんを追加しました。") % {"name": user})
         return redirect("facilities:members", facility.public_id)
     memberships = facility.memberships.select_related("user").order_by("-role", "user__username")
@@ -369,8 +382,9 @@ def member_role(request, facility_id, user_id):
         messages.error(request, _("役割を選んでください。"))
     else:
         try:
-            services.change_role(membership, form.cleaned_data["role"])
-            record(request, Action.UPDATE, membership.user, detail={"role": membership.role})
+            with transaction.atomic():
+                services.change_role(membership, form.cleaned_data["role"])
+                record(request, Action.UPDATE, membership.user, detail={"role": membership.role})
         except services.LastAdminError:
             messages.error(request, _("施設管理者が一人もいなくなるため、役割を変更できません。"))
         else:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -45,7 +46,10 @@ def _refuse(request, error):
 
 
 def _record(request, action, obj, **detail):
-    """The audit trail of who looked at or changed a referral (the referral's own events keep the why)."""
+    """The audit trail of who looked at or changed a referral (the referral's own events keep the why).
+
+    A change is recorded inside its own transaction: both commit or neither.
+    """
     audit.record(request, action, obj=obj, detail=detail or None)
 
 
@@ -109,21 +113,24 @@ def answer(request, public_id):
     action = data["action"]
     before = referral.status
     try:
-        if action == "ask":
-            services.ask(referral, by=request.user, question=data["question"])
-        elif action == "accept":
-            referral.transition(Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"])
-        else:
-            referral.transition(
-                Status.DECLINED,
-                by=request.user,
-                decline_reason=data["decline_reason"],
-                decline_note=data["decline_note"],
+        with transaction.atomic():
+            if action == "ask":
+                services.ask(referral, by=request.user, question=data["question"])
+            elif action == "accept":
+                referral.transition(Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"])
+            else:
+                referral.transition(
+                    Status.DECLINED,
+                    by=request.user,
+                    decline_reason=data["decline_reason"],
+                    decline_note=data["decline_note"],
+                )
+            _record(
+                request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status}
             )
     except TransitionRefused as error:
         _refuse(request, error)
     else:
-        _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status})
         messages.success(
             request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()}
         )
@@ -139,7 +146,9 @@ def post_message(request, public_id):
             messages.error(request, " ".join(errors))
     else:
         try:
-            services.post_message(referral, by=request.user, body=form.cleaned_data["body"])
+            with transaction.atomic():
+                message = services.post_message(referral, by=request.user, body=form.cleaned_data["body"])
+                _record(request, AuditEvent.Action.CREATE, referral, message=str(message.public_id))
         except ValidationError as error:
             _refuse(request, error)
     return redirect(reverse("referrals:detail", args=[referral.public_id]) + "#thread")
@@ -156,11 +165,12 @@ def _transition_view(request, public_id, to, done_message):
     else:
         before = referral.status
         try:
-            referral.transition(to, by=request.user, reason=form.cleaned_data["reason"])
+            with transaction.atomic():
+                referral.transition(to, by=request.user, reason=form.cleaned_data["reason"])
+                _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": to})
         except TransitionRefused as error:
             _refuse(request, error)
         else:
-            _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": to})
             messages.success(request, done_message)
     if request.POST.get("next") == "board" and actor_side(referral, request.user) == Side.SENDER:
         return redirect("referrals:board", referral.case.ref)
@@ -195,18 +205,21 @@ def send(request, ref):
     form = SendForm(request.POST)
     if "send" in request.POST and form.is_valid():
         try:
-            batch = services.send_request(
-                case,
-                form.cleaned_data["units"],
-                by=request.user,
-                deadline=form.cleaned_data["deadline"],
-                message=form.cleaned_data["message"],
-            )
+            with transaction.atomic():
+                batch = services.send_request(
+                    case,
+                    form.cleaned_data["units"],
+                    by=request.user,
+                    deadline=form.cleaned_data["deadline"],
+                    message=form.cleaned_data["message"],
+                )
+                count = batch.referrals.count()
+                _record(
+                    request, AuditEvent.Action.CREATE, case, request_batch=str(batch.public_id), units=count
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            count = batch.referrals.count()
-            _record(request, AuditEvent.Action.CREATE, case, request_batch=str(batch.public_id), units=count)
             messages.success(request, _("%(n)d件の依頼先に送信しました。") % {"n": count})
             return redirect("referrals:board", case.ref)
     elif "send" not in request.POST:
@@ -270,11 +283,12 @@ def withdraw_all(request, ref):
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            count = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+            with transaction.atomic():
+                count = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+                _record(request, AuditEvent.Action.TRANSITION, case, to="withdrawn", referrals=count)
         except TransitionRefused as error:
             _refuse(request, error)
         else:
-            _record(request, AuditEvent.Action.TRANSITION, case, to="withdrawn", referrals=count)
             messages.success(request, _("%(n)d件の依頼を取り下げました。") % {"n": count})
     else:
         for errors in form.errors.values():
@@ -334,10 +348,11 @@ def offer(request, ref):
         raise Http404
     unit = get_object_or_404(Unit, public_id=form.cleaned_data["unit"], facility=facility)
     try:
-        referral = services.make_offer(case, unit, by=request.user, message=form.cleaned_data["message"])
+        with transaction.atomic():
+            referral = services.make_offer(case, unit, by=request.user, message=form.cleaned_data["message"])
+            _record(request, AuditEvent.Action.CREATE, referral, direction="offer")
     except ValidationError as error:
         _refuse(request, error)
         return redirect("referrals:offers")
-    _record(request, AuditEvent.Action.CREATE, referral, direction="offer")
     messages.success(request, _("受入れを申し出ました。依頼元の返事をお待ちください。"))
     return redirect("referrals:detail", referral.public_id)
