@@ -284,16 +284,45 @@ def withdraw_all(request, ref):
     if form.is_valid():
         try:
             with transaction.atomic():
-                count = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
-                _record(request, AuditEvent.Action.TRANSITION, case, to="withdrawn", referrals=count)
+                outcome = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+                _record(
+                    request,
+                    AuditEvent.Action.TRANSITION,
+                    case,
+                    to="withdrawn",
+                    referrals=len(outcome.withdrawn),
+                    kept=len(outcome.kept),
+                )
         except TransitionRefused as error:
             _refuse(request, error)
         else:
-            messages.success(request, _("%(n)d件の依頼を取り下げました。") % {"n": count})
+            _report_withdraw_all(request, outcome)
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect("referrals:board", case.ref)
+
+
+def _report_withdraw_all(request, outcome):
+    """「3件の依頼を取り下げました。1件はすでに回答済みのため取り下げていません: …」"""
+
+    def names(referrals):
+        return "、".join(f"{r.receiver.name} {r.unit.name}({r.get_status_display()})" for r in referrals)
+
+    text = _("%(n)d件の依頼を取り下げました。") % {"n": len(outcome.withdrawn)}
+    answered = [r for r in outcome.kept if r.status == Status.DECLINED]
+    ended = [r for r in outcome.kept if r.status != Status.DECLINED]
+    if answered:
+        text += _("%(n)d件はすでに回答済みのため取り下げていません: %(names)s。") % {
+            "n": len(answered),
+            "names": names(answered),
+        }
+    if ended:
+        text += _("%(n)d件はすでに終了していたため取り下げていません: %(names)s。") % {
+            "n": len(ended),
+            "names": names(ended),
+        }
+    (messages.warning if outcome.kept else messages.success)(request, text)
 
 
 def offerable_cases(facility):
