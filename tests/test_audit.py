@@ -152,7 +152,8 @@ class ChangesAreRecordedTests(PersonaTestCase):
     def test_vacancy_and_desk_changes_leave_a_record(self):
         self.login(self.receiver_admin)
         self.client.post(
-            reverse("facilities:vacancy_save", args=[self.care_unit.public_id]), {"action": "unchanged"}
+            reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
+            {"action": "unchanged", "version": 0},
         )
         event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
         self.assertEqual((event.object_type, event.object_ref), ("unit", str(self.care_unit.public_id)))
@@ -293,11 +294,11 @@ class ChangeAndRecordCommitTogetherTests(PersonaTestCase):
 
     def vacancy_post(self, free_now):
         if free_now is None:
-            return {"action": "unchanged"}
-        return {"action": "save", "free_now": free_now, "expected_7d": 0}
+            return {"action": "unchanged", "version": 0}
+        return {"action": "save", "free_now": free_now, "expected_7d": 0, "version": 0}
 
     def confirm_all_post(self):
-        return {}
+        return {f"version-{self.care_unit.public_id}": 0}
 
     def state(self):
         from tsunagu.accounts.models import Membership
