@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tsunagu.audit",
     "tsunagu.ops",
     "tsunagu.notifications",
+    "tsunagu.idempotency",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from tsunagu.accounts.access import get_visible_case_or_404, member_facility, re
 from tsunagu.audit.services import Action, record
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
+from tsunagu.idempotency.services import once_per_key
 
 LIST_LIMIT = 200
 
@@ -24,6 +25,7 @@ TAB_ORDER = {
 
 
 @require_http_methods(["GET", "POST"])
+@once_per_key
 def case_new(request):
     facility = require_member(request.user)
     form = CaseForm(request.POST or None, facility=facility)
@@ -72,6 +74,7 @@ def _detail_context(request, case, close_form):
 
 
 @require_POST
+@once_per_key
 def case_close(request, ref):
     case = get_visible_case_or_404(request.user, ref, change=True)
     form = CloseCaseForm(request.POST)

@@ -39,6 +39,7 @@ from tsunagu.facilities.models import (
     UnitCapability,
     VacancyEvent,
 )
+from tsunagu.idempotency.services import once_per_key
 from tsunagu.lib.japanese_dates import japanese_datetime
 from tsunagu.network.models import CareNeed
 
@@ -203,6 +204,7 @@ def _stale_message(unit, current, data=None) -> str:
 
 
 @require_POST
+@once_per_key
 def vacancy_save(request, unit_id):
     """Save one unit's figures (action=save) or confirm them unchanged (action=unchanged).
 
@@ -259,6 +261,7 @@ def vacancy_save(request, unit_id):
 
 
 @require_POST
+@once_per_key
 def vacancy_confirm_all(request):
     """「すべて変更なし」: every active unit of the user's facility whose figures are still those
     the page showed, in one transaction; the others are named with their new figures."""
@@ -315,6 +318,7 @@ def profile_edit(request, facility_id):
 
 
 @require_http_methods(["GET", "POST"])
+@once_per_key
 def unit_add(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id)
     form = UnitForm(request.POST or None, instance=Unit(facility=facility))
@@ -381,6 +385,7 @@ def _own_desk_or_404(user, desk_id):
 
 
 @require_http_methods(["GET", "POST"])
+@once_per_key
 def desks(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
     form = DeskForm(request.POST or None, instance=CoordinationDesk(facility=facility))
@@ -431,6 +436,7 @@ def desk_delete(request, desk_id):
 
 
 @require_http_methods(["GET", "POST"])
+@once_per_key
 def members(request, facility_id):
     facility = get_own_facility_or_404(request.user, facility_id, admin=True)
     form = MemberAddForm(request.POST or None, facility=facility)

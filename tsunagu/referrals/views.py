@@ -24,6 +24,7 @@ from tsunagu.audit import services as audit
 from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.models import Case
 from tsunagu.facilities.models import Unit
+from tsunagu.idempotency.services import once_per_key
 from tsunagu.lib.polling import polled
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.referrals import services
@@ -100,6 +101,7 @@ def detail(request, public_id):
 
 
 @require_POST
+@once_per_key
 def answer(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     if actor_side(referral, request.user) != Side.RECEIVER:
@@ -138,6 +140,7 @@ def answer(request, public_id):
 
 
 @require_POST
+@once_per_key
 def post_message(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     form = MessageForm(request.POST)
@@ -178,6 +181,7 @@ def _transition_view(request, public_id, to, done_message):
 
 
 @require_POST
+@once_per_key
 def confirm(request, public_id):
     return _transition_view(
         request,
@@ -188,16 +192,19 @@ def confirm(request, public_id):
 
 
 @require_POST
+@once_per_key
 def withdraw(request, public_id):
     return _transition_view(request, public_id, Status.WITHDRAWN, _("取り下げました。"))
 
 
 @require_POST
+@once_per_key
 def decline_offer(request, public_id):
     return _transition_view(request, public_id, Status.DECLINED, _("申し出を見送りました。"))
 
 
 @require_POST
+@once_per_key
 def send(request, ref):
     """From the search results: the chosen units; a second post with `send` sends the request."""
     require_member(request.user)
@@ -278,6 +285,7 @@ def board(request, ref):
 
 
 @require_POST
+@once_per_key
 def withdraw_all(request, ref):
     case = get_own_case_or_404(request.user, ref, act=True)
     form = ReasonForm(request.POST)
@@ -368,6 +376,7 @@ def offers_browse(request):
 
 
 @require_POST
+@once_per_key
 def offer(request, ref):
     facility = require_member(request.user)
     cases = Case.objects.published_for_offers().exclude(owner=facility)
