@@ -139,3 +139,23 @@ def test_two_staff_saving_at_once_lose_nothing(phone_page, login, screenshots):
     expect(mine.get_by_text("2件を変更なしで確認しました。")).to_be_visible()
     assert VacancyEvent.objects.filter(unchanged=True, by=worker).count() == 2
     assert Vacancy.objects.get(unit=main).free_now == 5
+
+
+def test_a_save_that_fails_on_the_server_says_the_outcome_is_unknown(phone_page, login, screenshots):
+    from unittest import mock
+
+    from django.db import DatabaseError
+
+    care_home, main, short, worker = build_care_home()
+    page = phone_page()
+    login(page, "carehome")
+    page.goto("/facilities/vacancy/")
+    card = page.get_by_test_id("vacancy-card").filter(has_text="従来型")
+    card.get_by_label("今日の空床", exact=True).fill("6")
+    with mock.patch("tsunagu.audit.services.AuditEvent.objects.create", side_effect=DatabaseError("cut")):
+        card.get_by_role("button", name="保存").click()
+        expect(card.get_by_role("alert")).to_have_text(
+            "完了したか確認できませんでした。画面を再読み込みして確認してください"
+        )
+    screenshots(page, "outcome-unknown")
+    assert Vacancy.objects.get(unit=main).free_now == 2
