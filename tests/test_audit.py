@@ -352,6 +352,18 @@ class ChangeAndRecordCommitTogetherTests(PersonaTestCase):
         self.assertEqual(response.status_code, 500)
         self.assertEqual(self.state(), before)
 
+    def test_opening_a_request_marks_it_seen_only_with_its_record(self):
+        from tests.referral_factories import send
+
+        fresh = send(self.case, [self.other_unit], self.sender_msw)[0]
+        self.client.raise_request_exception = False
+        self.login(self.outsider)
+        with mock.patch.object(AuditEvent.objects, "create", side_effect=DatabaseError("cut")):
+            response = self.client.get(reverse("referrals:detail", args=[fresh.public_id]))
+        self.assertContains(response, "システムエラーが発生しました", status_code=500)
+        fresh.refresh_from_db()
+        self.assertEqual(fresh.status, "sent")
+
     def test_each_change_is_recorded_when_nothing_fails(self):
         """Control for the test above: the same requests do change something and leave a record."""
         for user, url, data in self.changes():

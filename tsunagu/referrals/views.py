@@ -74,8 +74,10 @@ def inbox(request):
 @require_GET
 def detail(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
-    services.open_referral(referral, request.user)
-    _record(request, AuditEvent.Action.VIEW, referral)
+    # Opening marks the request 既読 for the sender: that change and the view's record go together.
+    with transaction.atomic():
+        services.open_referral(referral, request.user)
+        _record(request, AuditEvent.Action.VIEW, referral)
     side = actor_side(referral, request.user)
     context = {
         "referral": referral,
