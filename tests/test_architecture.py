@@ -1,6 +1,6 @@
 """The import graph stays layered: each app imports only the apps below it.
 
-    lib < audit < accounts < network < notifications < facilities < cases < referrals < api, ops, project
+    lib < audit < accounts < idempotency < network < notifications < facilities < cases < referrals < api, ops, project
 
 So `accounts` knows no domain app, neither `facilities` nor `cases` knows `referrals`, and there is
 no import cycle between apps. Imports inside functions count too: a lazy import is still a dependency.
@@ -16,6 +16,7 @@ LAYERS = [
     {"lib"},
     {"audit"},
     {"accounts"},
+    {"idempotency"},
     {"network"},
     {"notifications"},
     {"facilities"},

@@ -1,5 +1,7 @@
 """The audit trail: append-only, searchable and exportable by the network office only."""
 
+from unittest import mock
+
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import TransactionTestCase
@@ -9,7 +11,9 @@ from tests.base import PersonaTestCase
 from tsunagu.audit import services
 from tsunagu.audit.db import triggers_installed
 from tsunagu.audit.models import AppendOnlyError, AuditEvent
+from tsunagu.referrals import services as referral_services
 
+S_VIEWED = "viewed"
 SEARCH = reverse("audit:search")
 EXPORT = reverse("audit:export")
 
@@ -149,7 +153,8 @@ class ChangesAreRecordedTests(PersonaTestCase):
     def test_vacancy_and_desk_changes_leave_a_record(self):
         self.login(self.receiver_admin)
         self.client.post(
-            reverse("facilities:vacancy_save", args=[self.care_unit.public_id]), {"action": "unchanged"}
+            reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
+            {"action": "unchanged", "version": 0},
         )
         event = AuditEvent.objects.get(action=AuditEvent.Action.UPDATE)
         self.assertEqual((event.object_type, event.object_ref), ("unit", str(self.care_unit.public_id)))
@@ -198,6 +203,198 @@ class CaseViewsAreRecordedTests(PersonaTestCase):
         self.login(self.outsider)
         self.assertEqual(self.client.get(reverse("cases:detail", args=[case.ref])).status_code, 404)
         self.assertEqual(AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).count(), 1)
+
+
+class ChangeAndRecordCommitTogetherTests(PersonaTestCase):
+    """A change and its audit row commit in one transaction: when the audit write fails, the change
+    is not there either, and the user is told that the outcome could not be confirmed."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tests.base import make_user
+        from tests.referral_factories import make_case, make_receivers, send
+        from tsunagu.facilities.models import CoordinationDesk
+
+        cls.case = make_case(cls.hospital, by=cls.sender_msw, needs=["peg"], published=True)
+        cls.referral = send(cls.case, [cls.care_unit], cls.sender_msw)[0]
+        referral_services.transition(cls.referral, S_VIEWED, by=cls.receiver_nurse)
+        cls.accepted = send(cls.case, make_receivers(1), cls.sender_msw)[0]
+        cls.accepting = make_user(cls.accepted.receiver)
+        referral_services.transition(cls.accepted, S_VIEWED, by=cls.accepting)
+        referral_services.transition(
+            cls.accepted, "accepted", by=cls.accepting, earliest_date=timezone.localdate() + timedelta(days=1)
+        )
+        cls.new_units = make_receivers(1)
+        cls.desk = CoordinationDesk.objects.create(facility=cls.care_home, name="相談室")
+
+    def changes(self):
+        """(user, url, data) of every kind of change the pages make."""
+        from django.utils import timezone
+
+        r = self.referral
+        return [
+            (
+                self.receiver_nurse,
+                reverse("referrals:answer", args=[r.public_id]),
+                {"action": "decline", "decline_reason": "full"},
+            ),
+            (self.receiver_nurse, reverse("referrals:message", args=[r.public_id]), {"body": "承知しました"}),
+            (self.sender_msw, reverse("referrals:withdraw", args=[r.public_id]), {}),
+            (
+                self.sender_msw,
+                reverse("referrals:confirm", args=[self.accepted.public_id]),
+                {"next": "board"},
+            ),
+            (self.sender_msw, reverse("referrals:withdraw_all", args=[self.case.ref]), {"reason": ""}),
+            (
+                self.sender_msw,
+                reverse("referrals:send", args=[self.case.ref]),
+                {
+                    "units": [str(self.new_units[0].public_id)],
+                    "deadline": (timezone.localtime() + timezone.timedelta(days=2)).strftime(
+                        "%Y-%m-%dT%H:%M"
+                    ),
+                    "message": "",
+                    "send": "1",
+                },
+            ),
+            (
+                self.outsider,
+                reverse("referrals:offer", args=[self.case.ref]),
+                {"unit": str(self.other_unit.public_id)},
+            ),
+            (
+                self.receiver_nurse,
+                reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
+                self.vacancy_post(5),
+            ),
+            (
+                self.receiver_nurse,
+                reverse("facilities:vacancy_save", args=[self.care_unit.public_id]),
+                self.vacancy_post(None),
+            ),
+            (self.receiver_nurse, reverse("facilities:vacancy_confirm_all"), self.confirm_all_post()),
+            (
+                self.receiver_admin,
+                reverse("facilities:desks", args=[self.care_home.public_id]),
+                {"name": "連携室", "sort_order": 0},
+            ),
+            (self.receiver_admin, reverse("facilities:desk_delete", args=[self.desk.public_id]), {}),
+            (
+                self.receiver_admin,
+                reverse("facilities:profile_edit", args=[self.care_home.public_id]),
+                {"phone": "0463-00-0000"},
+            ),
+            (self.sender_msw, reverse("cases:close", args=[self.case.ref]), {"outcome": "home", "note": ""}),
+        ]
+
+    def vacancy_post(self, free_now):
+        if free_now is None:
+            return {"action": "unchanged", "version": 0}
+        return {"action": "save", "free_now": free_now, "expected_7d": 0, "version": 0}
+
+    def confirm_all_post(self):
+        return {f"version-{self.care_unit.public_id}": 0}
+
+    def state(self):
+        from tsunagu.accounts.models import Membership
+        from tsunagu.cases.models import Case
+        from tsunagu.facilities.models import CoordinationDesk, Facility, Vacancy, VacancyEvent
+        from tsunagu.referrals.models import Message, Referral, ReferralEvent, RequestBatch
+
+        return (
+            sorted(Referral.objects.values_list("pk", "status")),
+            ReferralEvent.objects.count(),
+            Message.objects.count(),
+            RequestBatch.objects.count(),
+            sorted(Vacancy.objects.values_list("pk", "free_now", "updated_at")),
+            VacancyEvent.objects.count(),
+            sorted(CoordinationDesk.objects.values_list("pk", "name")),
+            sorted(Facility.objects.values_list("pk", "phone")),
+            sorted(Case.objects.values_list("pk", "status")),
+            sorted(Membership.objects.values_list("pk", "role")),
+        )
+
+    def test_a_failed_audit_write_leaves_no_change_behind(self):
+        self.client.raise_request_exception = False
+        for user, url, data in self.changes():
+            with self.subTest(url=url):
+                self.login(user)
+                before, rows = self.state(), AuditEvent.objects.count()
+                with mock.patch.object(AuditEvent.objects, "create", side_effect=DatabaseError("cut")):
+                    response = self.client.post(url, data)
+                self.assertEqual(response.status_code, 500)
+                self.assertContains(
+                    response,
+                    "完了したか確認できませんでした。画面を再読み込みして確認してください",
+                    status_code=500,
+                )
+                self.assertNotContains(response, "完了していません", status_code=500)
+                self.assertEqual(self.state(), before)
+                self.assertEqual(AuditEvent.objects.count(), rows)
+
+    def test_the_api_transition_too(self):
+        import json
+
+        self.client.raise_request_exception = False
+        self.login(self.receiver_nurse)
+        before = self.state()
+        with mock.patch.object(AuditEvent.objects, "create", side_effect=DatabaseError("cut")):
+            response = self.client.post(
+                f"/api/v1/referrals/{self.referral.public_id}/transition",
+                json.dumps({"to": "declined", "decline_reason": "full"}),
+                content_type="application/json",
+            )
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(self.state(), before)
+
+    def test_opening_a_request_marks_it_seen_only_with_its_record(self):
+        from tests.referral_factories import send
+
+        fresh = send(self.case, [self.other_unit], self.sender_msw)[0]
+        self.client.raise_request_exception = False
+        self.login(self.outsider)
+        with mock.patch.object(AuditEvent.objects, "create", side_effect=DatabaseError("cut")):
+            response = self.client.get(reverse("referrals:detail", args=[fresh.public_id]))
+        self.assertContains(response, "システムエラーが発生しました", status_code=500)
+        fresh.refresh_from_db()
+        self.assertEqual(fresh.status, "sent")
+
+    def test_each_change_is_recorded_when_nothing_fails(self):
+        """Control for the test above: the same requests do change something and leave a record."""
+        for user, url, data in self.changes():
+            with self.subTest(url=url), transaction.atomic():
+                self.login(user)
+                before, rows = self.state(), AuditEvent.objects.count()
+                response = self.client.post(url, data)
+                self.assertLess(response.status_code, 400)
+                self.assertNotEqual(self.state(), before)
+                self.assertGreater(AuditEvent.objects.count(), rows)
+                transaction.set_rollback(True)
+
+
+class ServerErrorPageTests(PersonaTestCase):
+    def test_after_a_get_the_page_says_a_system_error_occurred(self):
+        self.client.raise_request_exception = False
+        self.login(self.receiver_nurse)
+        with mock.patch("tsunagu.facilities.views._vacancy_units", side_effect=DatabaseError("cut")):
+            response = self.client.get(reverse("facilities:vacancy"))
+        self.assertContains(response, "システムエラーが発生しました", status_code=500)
+        self.assertNotContains(response, "完了したか確認できませんでした", status_code=500)
+
+    def test_in_english_too(self):
+        self.client.raise_request_exception = False
+        self.login(self.receiver_nurse)
+        with mock.patch("tsunagu.facilities.views._vacancy_units", side_effect=DatabaseError("cut")):
+            response = self.client.post(
+                reverse("facilities:vacancy_confirm_all"), headers={"accept-language": "en"}
+            )
+        self.assertContains(response, "We could not confirm whether this was completed", status_code=500)
 
 
 class RefusedAccessIsRecordedTests(PersonaTestCase):

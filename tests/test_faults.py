@@ -5,6 +5,7 @@
    (pg_terminate_backend) again and again. Every answer that was acknowledged (200) is stored
    with its event; nothing is half-written; afterwards the same server answers again without
    a restart.
+   Each stored answer has exactly one audit row, committed with it.
 2. A worker (manage.py run_worker, a real process) is killed with SIGKILL in the middle of an
    expiry batch: every referral is either expired with its event or untouched — never one
    without the other.
@@ -29,6 +30,7 @@ from django.test import Client, LiveServerTestCase
 
 from tests.base import make_facility, make_municipality, make_unit, make_user
 from tests.referral_factories import make_case
+from tsunagu.audit.models import AuditEvent
 from tsunagu.referrals import services
 from tsunagu.referrals.models import Referral, ReferralEvent
 
@@ -163,6 +165,11 @@ class DatabaseCutDuringAnswersTests(LiveServerTestCase):
             self.assertIn(referral.status, {S.VIEWED, S.DECLINED})
             self.assertEqual(events[-1], referral.status)
             self.assertEqual(events.count(S.DECLINED), 1 if referral.status == S.DECLINED else 0)
+            # The audit row commits with the answer: one for each stored answer, none for the others.
+            recorded = AuditEvent.objects.filter(
+                action=AuditEvent.Action.TRANSITION, object_ref=str(referral.public_id)
+            ).count()
+            self.assertEqual(recorded, 1 if referral.status == S.DECLINED else 0)
 
         # The same server, not restarted, answers the rest.
         rest = list(Referral.objects.filter(pk__in=[r.pk for r in self.referrals], status=S.VIEWED))

@@ -13,7 +13,7 @@ from tests.base import make_facility, make_municipality, make_user
 from tests.referral_factories import make_case, make_receivers, send
 from tsunagu.cases.models import Case
 from tsunagu.referrals import services
-from tsunagu.referrals.models import Referral
+from tsunagu.referrals.models import Referral, ReferralEvent
 
 S = Referral.Status
 TOMORROW = timezone.localdate() + timedelta(days=1)
@@ -120,3 +120,47 @@ class ConcurrentConfirmationTests(TransactionTestCase):
         statuses = list(Referral.objects.filter(case=case).values_list("status", flat=True))
         self.assertEqual(statuses.count(S.CONFIRMED), 1)
         self.assertEqual(statuses.count(S.RELEASED), 5)
+
+
+@pytest.mark.postgres
+class WithdrawAllWhileAnsweringTests(TransactionTestCase):
+    serialized_rollback = True
+
+    def setUp(self):
+        if connection.vendor != "postgresql":
+            self.skipTest("needs PostgreSQL (row locks and concurrent transactions)")
+        municipality = make_municipality()
+        self.hospital = make_facility("平塚中央病院", kind_code="acute", municipality=municipality)
+        self.msw = make_user(self.hospital, username="msw")
+
+    def test_withdraw_all_and_declines_at_the_same_moment_are_never_half_done(self):
+        for _ in range(ROUNDS):
+            case = make_case(self.hospital, by=self.msw, needs=["peg"])
+            units = make_receivers(4)
+            referrals = send(case, units, self.msw)
+            users = [make_user(unit.facility) for unit in units]
+            for referral, user in zip(referrals, users):
+                services.transition(referral, S.VIEWED, by=user)
+            decline = {"action": "decline", "decline_reason": "full"}
+            results = post_at_once(
+                [
+                    (self.msw, reverse("referrals:withdraw_all", args=[case.ref]), {"reason": ""}),
+                    (users[1], reverse("referrals:answer", args=[referrals[1].public_id]), decline),
+                    (users[3], reverse("referrals:answer", args=[referrals[3].public_id]), decline),
+                ]
+            )
+            self.assertEqual([response.status_code for response in results], [200, 200, 200])
+            statuses = list(
+                Referral.objects.filter(case=case).order_by("id").values_list("status", flat=True)
+            )
+            self.assertLessEqual(set(statuses), {S.WITHDRAWN, S.DECLINED})
+            withdrawn, declined = statuses.count(S.WITHDRAWN), statuses.count(S.DECLINED)
+            page = results[0].content.decode()
+            self.assertIn(f"{withdrawn}件の依頼を取り下げました。", page)
+            if declined:
+                self.assertIn(f"{declined}件はすでに回答済みのため取り下げていません", page)
+            else:
+                self.assertNotIn("取り下げていません", page)
+            for referral in Referral.objects.filter(case=case):
+                last = ReferralEvent.objects.filter(referral=referral).order_by("at", "id").last()
+                self.assertEqual(last.to_status, referral.status)

@@ -1,16 +1,18 @@
 """The referral pages: answering in three taps, the board, tenancy (404), roles (403), methods (405)."""
 
 from datetime import timedelta
+from unittest import mock
 
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.base import PersonaTestCase, make_user
 from tests.referral_factories import make_case, make_receivers, send
+from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.models import Case
 from tsunagu.notifications.models import Notification
 from tsunagu.referrals import services
-from tsunagu.referrals.models import Referral
+from tsunagu.referrals.models import Referral, ReferralEvent
 
 S = Referral.Status
 TOMORROW = timezone.localdate() + timedelta(days=1)
@@ -186,6 +188,109 @@ class SenderBoardTests(ReferralViewTestCase):
         )
         self.assertContains(response, "氏名のような呼び方")
         self.assertFalse(Referral.objects.filter(unit=units[0]).exists())
+
+
+class WithdrawAllTests(ReferralViewTestCase):
+    """「すべて取り下げる」 while receivers answer: one transaction, a report per referral, never half done."""
+
+    def setUp(self):
+        super().setUp()
+        self.units = make_receivers(3)
+        self.others = send(self.case, self.units, self.sender_msw)
+        self.receivers = [make_user(unit.facility) for unit in self.units]
+        for referral, user in zip(self.others, self.receivers):
+            services.transition(referral, S.VIEWED, by=user)
+        self.url_all = reverse("referrals:withdraw_all", args=[self.case.ref])
+
+    def answer_meanwhile(self, changes):
+        """Let receivers answer between withdraw-all's read of a referral and its write:
+        {referral: callable} runs just before the withdrawal of that referral is attempted."""
+        real = services.transition
+        pending = {referral.pk: change for referral, change in changes.items()}
+
+        def transition(referral, to, **kwargs):
+            change = pending.pop(referral.pk, None)
+            if change is not None:
+                change()
+            return real(referral, to, **kwargs)
+
+        return mock.patch.object(services, "transition", side_effect=transition)
+
+    def decline(self, index):
+        def change():
+            fresh = Referral.objects.select_related("case", "unit", "receiver").get(pk=self.others[index].pk)
+            services.transition(fresh, S.DECLINED, by=self.receivers[index], decline_reason="full")
+
+        return change
+
+    def accept(self, index):
+        def change():
+            fresh = Referral.objects.select_related("case", "unit", "receiver").get(pk=self.others[index].pk)
+            services.transition(fresh, S.ACCEPTED, by=self.receivers[index], earliest_date=TOMORROW)
+
+        return change
+
+    def test_a_receiver_declining_during_it_is_reported_and_the_rest_are_withdrawn(self):
+        self.login(self.sender_msw)
+        with self.answer_meanwhile({self.others[1]: self.decline(1)}):
+            response = self.client.post(self.url_all, {"reason": "自宅退院に変更"}, follow=True)
+        self.assertEqual(response.status_code, 200)
+        statuses = [Referral.objects.get(pk=r.pk).status for r in [self.referral, *self.others]]
+        self.assertEqual(statuses, [S.WITHDRAWN, S.WITHDRAWN, S.DECLINED, S.WITHDRAWN])
+        self.assertContains(response, "3件の依頼を取り下げました。")
+        self.assertContains(
+            response, "1件はすでに回答済みのため取り下げていません: 受入施設2 本体(受入不可)。"
+        )
+        # Every withdrawal has its event; the declined one has its own answer only.
+        self.assertEqual(ReferralEvent.objects.filter(to_status=S.WITHDRAWN).count(), 3)
+        self.assertFalse(
+            ReferralEvent.objects.filter(referral=self.others[1], to_status=S.WITHDRAWN).exists()
+        )
+        event = AuditEvent.objects.get(action=AuditEvent.Action.TRANSITION, object_ref=self.case.ref)
+        self.assertEqual((event.detail["referrals"], event.detail["kept"]), (3, 1))
+
+    def test_a_referral_accepted_during_it_is_still_withdrawn(self):
+        self.login(self.sender_msw)
+        with self.answer_meanwhile({self.others[0]: self.accept(0)}):
+            response = self.client.post(self.url_all, {"reason": ""}, follow=True)
+        self.assertContains(response, "4件の依頼を取り下げました。")
+        self.assertNotContains(response, "取り下げていません")
+        self.assertEqual(
+            set(Referral.objects.filter(case=self.case).values_list("status", flat=True)), {S.WITHDRAWN}
+        )
+
+    def test_an_expiry_during_it_is_reported_as_ended(self):
+        def expire():
+            fresh = Referral.objects.select_related("case", "unit", "receiver").get(pk=self.others[2].pk)
+            services.transition(fresh, S.EXPIRED, by=None)
+
+        self.login(self.sender_msw)
+        with self.answer_meanwhile({self.others[2]: expire}):
+            response = self.client.post(self.url_all, {"reason": ""}, follow=True)
+        self.assertContains(
+            response, "3件の依頼を取り下げました。1件はすでに終了していたため取り下げていません"
+        )
+        self.assertEqual(Referral.objects.get(pk=self.others[2].pk).status, S.EXPIRED)
+
+    def test_a_failure_half_way_leaves_every_referral_as_it_was(self):
+        real = services.transition
+        calls = []
+
+        def transition(referral, to, **kwargs):
+            calls.append(referral.pk)
+            if len(calls) == 3:
+                raise RuntimeError("the database went away")
+            return real(referral, to, **kwargs)
+
+        self.login(self.sender_msw)
+        self.client.raise_request_exception = False
+        with mock.patch.object(services, "transition", side_effect=transition):
+            response = self.client.post(self.url_all, {"reason": ""})
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(
+            set(Referral.objects.filter(case=self.case).values_list("status", flat=True)), {S.SENT, S.VIEWED}
+        )
+        self.assertFalse(ReferralEvent.objects.filter(to_status=S.WITHDRAWN).exists())
 
 
 class TenancyTests(ReferralViewTestCase):

@@ -235,7 +235,8 @@ class TransitionTableTests(ReferralTestCase):
 
     def test_withdrawing_the_whole_request_tells_every_receiver(self):
         referrals = send(self.case, make_receivers(3), self.sender_msw)
-        self.assertEqual(services.withdraw_case(self.case, by=self.sender_msw, reason="自宅退院に変更"), 3)
+        outcome = services.withdraw_case(self.case, by=self.sender_msw, reason="自宅退院に変更")
+        self.assertEqual((len(outcome.withdrawn), outcome.kept), (3, []))
         self.assertEqual(set(Referral.objects.values_list("status", flat=True)), {S.WITHDRAWN})
         self.assertEqual(Notification.objects.filter(kind="withdrawn").count(), len(referrals))
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tsunagu.audit",
     "tsunagu.ops",
     "tsunagu.notifications",
+    "tsunagu.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +68,8 @@ MIDDLEWARE = [
     # A logged-in user's 403/404 on a URL naming an object leaves an audit row.
     "tsunagu.audit.middleware.DeniedAccessMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # An htmx request without a login sends the whole page to the login form.
+    "tsunagu.accounts.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Forced change of an initial password; second factor for office users and facility admins.
     "tsunagu.accounts.middleware.AccountSecurityMiddleware",
@@ -207,8 +209,10 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-# htmx requests that pages send on a timer; they do not count as activity for the idle timeout.
-SESSION_POLLING_VIEWS = ["notifications:badge", "facilities:import_run"]
+# htmx requests that pages send on a timer do not count as activity: their views carry
+# @polled (tsunagu/lib/polling.py). Saving the session on every request would refresh the
+# cookie on every poll.
+SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "tsunagu.lib.error_views.csrf_failure"
 

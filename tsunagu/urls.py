@@ -18,3 +18,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
+
+# After a failed POST the 500 page says that the outcome is unknown, not that nothing happened.
+handler500 = "tsunagu.lib.error_views.server_error"

@@ -106,3 +106,56 @@ def test_confirm_everything_unchanged_in_one_tap(phone_page, login, screenshots)
     expect(page.get_by_text("3日以上未更新")).to_have_count(0)
     screenshots(page, "all-confirmed")
     assert VacancyEvent.objects.filter(unchanged=True, by=worker).count() == 2
+
+
+def test_two_staff_saving_at_once_lose_nothing(phone_page, login, screenshots):
+    care_home, main, short, worker = build_care_home()
+    make_user(care_home, username="colleague", display_name="緑川 看護師")
+    mine, theirs = phone_page(), phone_page()
+    login(mine, "carehome")
+    login(theirs, "colleague")
+    for page in (mine, theirs):
+        page.goto("/facilities/vacancy/")
+
+    # The colleague saves first: 5 free beds in 従来型.
+    their_card = theirs.get_by_test_id("vacancy-card").filter(has_text="従来型")
+    their_card.get_by_label("今日の空床", exact=True).fill("5")
+    their_card.get_by_role("button", name="保存").click()
+    expect(their_card.get_by_role("status")).to_have_text("保存しました。")
+
+    # The worker, still looking at 2, saves 3: refused, with the colleague's figures in the card.
+    my_card = mine.get_by_test_id("vacancy-card").filter(has_text="従来型")
+    my_card.get_by_label("今日の空床", exact=True).fill("3")
+    my_card.get_by_role("button", name="保存").click()
+    warning = my_card.get_by_test_id("vacancy-stale")
+    expect(warning).to_contain_text("保存していません。緑川 看護師 さんが")
+    expect(warning).to_contain_text("今日の空床 5・7日以内 0")
+    expect(my_card.get_by_label("今日の空床", exact=True)).to_have_value("5")
+    screenshots(mine, "refused-with-colleagues-figures")
+    assert Vacancy.objects.get(unit=main).free_now == 5
+
+    # Having seen them, 「すべて変更なし」 confirms both units (the refreshed card sent its new version).
+    mine.get_by_role("button", name="すべて変更なし").click()
+    expect(mine.get_by_text("2件を変更なしで確認しました。")).to_be_visible()
+    assert VacancyEvent.objects.filter(unchanged=True, by=worker).count() == 2
+    assert Vacancy.objects.get(unit=main).free_now == 5
+
+
+def test_a_save_that_fails_on_the_server_says_the_outcome_is_unknown(phone_page, login, screenshots):
+    from unittest import mock
+
+    from django.db import DatabaseError
+
+    care_home, main, short, worker = build_care_home()
+    page = phone_page()
+    login(page, "carehome")
+    page.goto("/facilities/vacancy/")
+    card = page.get_by_test_id("vacancy-card").filter(has_text="従来型")
+    card.get_by_label("今日の空床", exact=True).fill("6")
+    with mock.patch("tsunagu.audit.services.AuditEvent.objects.create", side_effect=DatabaseError("cut")):
+        card.get_by_role("button", name="保存").click()
+        expect(card.get_by_role("alert")).to_have_text(
+            "完了したか確認できませんでした。画面を再読み込みして確認してください"
+        )
+    screenshots(page, "outcome-unknown")
+    assert Vacancy.objects.get(unit=main).free_now == 2

@@ -8,16 +8,25 @@ import time
 from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from tsunagu.accounts.security import SECOND_FACTOR_SESSION_KEY, second_factor_step
+from tsunagu.lib.polling import is_poll
 
 # The idle timer is pushed forward at most once a minute, not on every request.
 LAST_SEEN_SESSION_KEY = "tsunagu_last_seen"
 _TOUCH_EVERY_SECONDS = 60
+
+
+def now() -> int:
+    """The clock of the idle timeout, in whole seconds (tests move it)."""
+    return int(time.time())
 
 
 class AccountSecurityMiddleware:
@@ -27,7 +36,11 @@ class AccountSecurityMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if not self.is_polling(request):
+            if self.idle_expired(request):
+                # The login-required check that follows sends the user to the login page.
+                logout(request)
+                return self.get_response(request)
+            if not is_poll(request):
                 self.touch(request)
             target = self.pending_step(request, user)
             if target is not None and not self.is_open(request, target):
@@ -35,21 +48,21 @@ class AccountSecurityMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def touch(request):
-        # Saving the session moves its expiry SESSION_COOKIE_AGE (the idle timeout) ahead.
-        now = int(time.time())
-        if now - request.session.get(LAST_SEEN_SESSION_KEY, 0) >= _TOUCH_EVERY_SECONDS:
-            request.session[LAST_SEEN_SESSION_KEY] = now
+    def idle_expired(request) -> bool:
+        """No activity (polls do not count) for SESSION_IDLE_MINUTES.
+
+        The session's own expiry says the same when the session store honours it; this check
+        holds whatever the store, and whatever else may have saved the session meanwhile.
+        """
+        last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
+        return bool(last_seen) and now() - last_seen >= settings.SESSION_IDLE_MINUTES * 60
 
     @staticmethod
-    def is_polling(request):
-        """An htmx request the page makes by itself (a badge, a progress bar): not activity."""
-        if request.method != "GET" or request.headers.get("HX-Request") != "true":
-            return False
-        try:
-            return resolve(request.path_info).view_name in settings.SESSION_POLLING_VIEWS
-        except Resolver404:
-            return False
+    def touch(request):
+        # Saving the session moves its expiry SESSION_COOKIE_AGE (the idle timeout) ahead.
+        moment = now()
+        if moment - request.session.get(LAST_SEEN_SESSION_KEY, 0) >= _TOUCH_EVERY_SECONDS:
+            request.session[LAST_SEEN_SESSION_KEY] = moment
 
     @staticmethod
     def pending_step(request, user):
@@ -112,3 +125,19 @@ class PrivateResponseMiddleware:
             add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, except that an htmx request (a board that polls, a card that saves) sends the
+    whole page to the login form instead of drawing the login form inside the fragment."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") != "true":
+            return super().handle_no_permission(request, view_func)
+        url = resolve_url(self.get_login_url(view_func))
+        # Back to the page the fragment belongs to (a path only: never another site).
+        page = urlparse(request.headers.get("HX-Current-URL", ""))
+        if page.path.startswith("/"):
+            back = page.path + (f"?{page.query}" if page.query else "")
+            url = f"{url}?{urlencode({self.get_redirect_field_name(view_func): back})}"
+        return HttpResponseClientRedirect(url)

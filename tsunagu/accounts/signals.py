@@ -1,9 +1,7 @@
-import time
-
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from tsunagu.accounts.middleware import LAST_SEEN_SESSION_KEY
+from tsunagu.accounts.middleware import LAST_SEEN_SESSION_KEY, now
 from tsunagu.accounts.security import SECOND_FACTOR_SESSION_KEY, second_factor_step
 
 
@@ -13,4 +11,4 @@ def remember_login_steps(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
     request.session[SECOND_FACTOR_SESSION_KEY] = second_factor_step(user)
-    request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+    request.session[LAST_SEEN_SESSION_KEY] = now()

@@ -4,6 +4,7 @@ import logging
 
 from tsunagu.audit.models import AuditEvent
 from tsunagu.lib.client import client_ip, user_agent
+from tsunagu.lib.polling import is_poll
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,16 @@ def object_reference(obj) -> tuple[str, str]:
 def record(
     request, action, obj=None, *, user=None, facility=None, detail=None, object_type="", object_ref=""
 ):
-    """Append one audit event.
+    """Append one audit event. A page's timed refresh (an htmx GET of a @polled view) is not
+    somebody looking again: its views are not recorded (None), the page load before it was.
 
     request may be None (worker, commands). user defaults to the request's user, facility to
     that user's facility. obj is described by its public reference only; detail is a small
     dict of non-personal facts (e.g. {"from": "sent", "to": "accepted"}).
+    Call it inside the transaction of the change it records, so that both commit or neither.
     """
+    if action == Action.VIEW and request is not None and is_poll(request):
+        return None
     if user is None and request is not None:
         candidate = getattr(request, "user", None)
         if candidate is not None and candidate.is_authenticated:

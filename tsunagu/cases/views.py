@@ -11,6 +11,7 @@ from tsunagu.audit.services import Action, record
 from tsunagu.cases.access import get_visible_case_or_404, may_act
 from tsunagu.cases.forms import CaseForm, CloseCaseForm
 from tsunagu.cases.models import Case, CaseStateError
+from tsunagu.idempotency.services import once_per_key
 from tsunagu.lib.access import require_member
 
 LIST_LIMIT = 200
@@ -25,6 +26,7 @@ TAB_ORDER = {
 
 
 @require_http_methods(["GET", "POST"])
+@once_per_key
 def case_new(request):
     facility = require_member(request.user)
     form = CaseForm(request.POST or None, facility=facility)
@@ -72,17 +74,19 @@ def _detail_context(request, case, close_form):
 
 
 @require_POST
+@once_per_key
 def case_close(request, ref):
     case = get_visible_case_or_404(request.user, ref, change=True)
     form = CloseCaseForm(request.POST)
     if not form.is_valid():
         return render(request, "cases/case_detail.html", _detail_context(request, case, form), status=400)
     try:
-        case.close(form.cleaned_data["outcome"], form.cleaned_data["note"], by=request.user)
+        with transaction.atomic():
+            case.close(form.cleaned_data["outcome"], form.cleaned_data["note"], by=request.user)
+            record(request, Action.UPDATE, case, detail={"closed": form.cleaned_data["outcome"]})
     except CaseStateError as error:
         messages.error(request, str(error))
     else:
-        record(request, Action.UPDATE, case, detail={"closed": form.cleaned_data["outcome"]})
         messages.success(request, _("患者登録 %(ref)s を終了しました。") % {"ref": case.ref})
     return redirect("cases:detail", ref=case.ref)
 

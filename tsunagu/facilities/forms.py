@@ -107,17 +107,22 @@ class VacancyForm(forms.Form):
     )
     # Shown to every user of the network, like every free text of a facility: guarded.
     note = GuardedCharField(label=_("メモ"), required=False, max_length=200)
+    # The version of the figures the page showed; a save from older figures is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, unit, **kwargs):
         self.unit = unit
         vacancy = getattr(unit, "vacancy", None)
-        if vacancy is not None and "initial" not in kwargs:
+        if "initial" not in kwargs and vacancy is None:
+            kwargs["initial"] = {"version": 0}
+        elif "initial" not in kwargs:
             kwargs["initial"] = {
                 "free_now": vacancy.free_now,
                 "free_male": vacancy.free_male or 0,
                 "free_female": vacancy.free_female or 0,
                 "expected_7d": vacancy.expected_7d,
                 "note": vacancy.note,
+                "version": vacancy.version,
             }
         kwargs.setdefault("auto_id", f"id_{unit.public_id.hex[:12]}_%s")
         super().__init__(*args, **kwargs)

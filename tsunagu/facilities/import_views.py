@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tsunagu.facilities.importers import Format
 from tsunagu.facilities.models import ImportRun
 from tsunagu.lib.access import office_required
+from tsunagu.lib.polling import polled
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 RECENT_RUNS = 20
@@ -51,6 +52,7 @@ def import_start(request):
     return render(request, "facilities/import.html", {"form": form, "runs": runs})
 
 
+@polled
 @office_required
 @require_GET
 def import_run(request, run_id):

@@ -316,6 +316,9 @@ class Vacancy(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # One more on every save or 「変更なし」: the vacancy page sends back the version it showed,
+    # and a save from figures that a colleague changed meanwhile is refused.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("空き状況")

@@ -22,25 +22,58 @@ from tsunagu.facilities.models import (
 from tsunagu.network.models import distance_km
 
 
+class StaleVacancy(Exception):
+    """The figures changed after the user was shown them. Nothing was written; `current` is the
+    unit's vacancy as it is now (who changed it, when, to what)."""
+
+    def __init__(self, current):
+        super().__init__(current)
+        self.current = current
+
+
 def _locked_vacancy(unit) -> Vacancy:
     """The unit's current vacancy row, locked for this transaction (created when missing)."""
     vacancy, _ = Vacancy.objects.select_for_update().get_or_create(unit=unit)
     return vacancy
 
 
+def _compare_and_set(vacancy, shown_version, **fields):
+    """Write `fields` and the next version if the row still has the version the user saw
+    (any version when shown_version is None); otherwise StaleVacancy."""
+    expected = vacancy.version if shown_version is None else shown_version
+    changed = Vacancy.objects.filter(pk=vacancy.pk, version=expected).update(
+        version=F("version") + 1, **fields
+    )
+    if not changed:
+        raise StaleVacancy(Vacancy.objects.select_related("updated_by").get(pk=vacancy.pk))
+    for name, value in fields.items():
+        setattr(vacancy, name, value)
+    vacancy.version = expected + 1
+
+
 @transaction.atomic
-def record_vacancy(unit, *, by, free_now, expected_7d, free_male=None, free_female=None, note=""):
-    """Store new figures for a unit: the current row changes and one event is appended."""
+def record_vacancy(
+    unit, *, by, free_now, expected_7d, free_male=None, free_female=None, note="", shown_version=None
+):
+    """Store new figures for a unit: the current row changes and one event is appended.
+
+    shown_version is the version the user's page showed; when a colleague saved in between,
+    nothing is written and StaleVacancy carries the colleague's figures. None skips the check
+    (loaders and scripts, which show nothing to anyone).
+    """
     now = timezone.now()
     vacancy = _locked_vacancy(unit)
-    vacancy.free_now = free_now
-    vacancy.free_male = free_male
-    vacancy.free_female = free_female
-    vacancy.expected_7d = expected_7d
-    vacancy.note = note
-    vacancy.updated_at = now
-    vacancy.updated_by = by
-    vacancy.save()
+    _compare_and_set(
+        vacancy,
+        shown_version,
+        free_now=free_now,
+        free_male=free_male,
+        free_female=free_female,
+        expected_7d=expected_7d,
+        note=note,
+        updated_at=now,
+        updated_by=by,
+    )
     VacancyEvent.objects.create(
         unit=unit,
         free_now=free_now,
@@ -58,13 +91,14 @@ def record_vacancy(unit, *, by, free_now, expected_7d, free_male=None, free_fema
 
 
 @transaction.atomic
-def confirm_vacancy_unchanged(unit, *, by):
-    """「変更なし」: yesterday's figures still hold; only who and when move on."""
+def confirm_vacancy_unchanged(unit, *, by, shown_version=None):
+    """「変更なし」: the figures the user was shown still hold; only who and when move on.
+
+    Refused (StaleVacancy) when they are no longer the figures the user saw.
+    """
     now = timezone.now()
     vacancy = _locked_vacancy(unit)
-    vacancy.updated_at = now
-    vacancy.updated_by = by
-    vacancy.save(update_fields=["updated_at", "updated_by"])
+    _compare_and_set(vacancy, shown_version, updated_at=now, updated_by=by)
     VacancyEvent.objects.create(
         unit=unit,
         free_now=vacancy.free_now,
@@ -81,14 +115,33 @@ def confirm_vacancy_unchanged(unit, *, by):
     return vacancy
 
 
+@dataclass
+class ConfirmAll:
+    """What 「すべて変更なし」 did: units confirmed, and units left alone because their figures
+    changed after the page showed them (or the page did not show them), with their vacancy now."""
+
+    confirmed: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+
+
 @transaction.atomic
-def confirm_all_unchanged(units, *, by) -> int:
-    """「すべて変更なし」 for every given unit in one transaction; returns how many."""
-    count = 0
+def confirm_all_unchanged(units, *, by, shown_versions=None) -> ConfirmAll:
+    """「すべて変更なし」 for the given units in one transaction.
+
+    shown_versions maps unit pk → the version the page showed; a unit whose vacancy moved on
+    since, or that the page did not show, is not confirmed but reported. None checks nothing.
+    """
+    outcome = ConfirmAll()
     for unit in units:
-        confirm_vacancy_unchanged(unit, by=by)
-        count += 1
-    return count
+        shown = None if shown_versions is None else shown_versions.get(unit.pk, -1)
+        try:
+            confirm_vacancy_unchanged(unit, by=by, shown_version=shown)
+        except StaleVacancy as stale:
+            unit.vacancy = stale.current
+            outcome.changed.append(unit)
+        else:
+            outcome.confirmed.append(unit)
+    return outcome
 
 
 @transaction.atomic

@@ -2,10 +2,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from tsunagu.lib.access import require_member
+from tsunagu.lib.polling import polled
 from tsunagu.notifications.models import Notification
 from tsunagu.notifications.services import mark_read, unread_count
 
 
+@polled
 @require_GET
 def badge(request):
     """The small unread counter in the navigation, polled by htmx."""

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -113,21 +114,23 @@ def transition(request, public_id: UUID, data: TransitionIn):
         return Status(422, {"detail": " ".join(error.messages)})
     before = referral.status
     try:
-        services.transition(
-            referral,
-            data.to,
-            by=request.user,
-            reason=texts["reason"],
-            earliest_date=data.earliest_date,
-            decline_reason=data.decline_reason,
-            decline_note=texts["decline_note"],
-        )
+        # The audit row commits with the change or not at all.
+        with transaction.atomic():
+            services.transition(
+                referral,
+                data.to,
+                by=request.user,
+                reason=texts["reason"],
+                earliest_date=data.earliest_date,
+                decline_reason=data.decline_reason,
+                decline_note=texts["decline_note"],
+            )
+            audit.record(
+                request,
+                AuditEvent.Action.TRANSITION,
+                obj=referral,
+                detail={"from": before, "to": referral.status, "via": "api"},
+            )
     except TransitionRefused as error:
         return Status(409, {"detail": str(error)})
-    audit.record(
-        request,
-        AuditEvent.Action.TRANSITION,
-        obj=referral,
-        detail={"from": before, "to": referral.status, "via": "api"},
-    )
     return Status(200, _out(referral, request.user))

@@ -4,6 +4,7 @@ and the worker tasks for expiry and reminders.
 Every operation runs in one transaction: status, event and notifications commit together or not at all.
 """
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -394,14 +395,56 @@ def open_referral(referral, user):
         mark_read(facility, user, referral=referral)
 
 
-def withdraw_case(case, *, by, reason=""):
-    """Withdraw every open referral of the case (the whole request); returns how many."""
-    count = 0
-    for referral in Referral.objects.open().filter(case=case).select_related("case", "unit", "receiver"):
-        if referral.side_for(Status.WITHDRAWN) == Side.SENDER:
-            transition(referral, Status.WITHDRAWN, by=by, reason=reason)
-            count += 1
-    return count
+@dataclass
+class WithdrawAll:
+    """What 「すべて取り下げる」 did: the referrals withdrawn, and those left as they were because
+    somebody moved them first (a receiver declined, the deadline passed), with their status now."""
+
+    withdrawn: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+
+
+def withdraw_case(case, *, by, reason="") -> WithdrawAll:
+    """Withdraw every open request of the case, in one transaction.
+
+    A referral that changed meanwhile is looked at again: withdrawn if it still can be (e.g. it
+    was accepted a moment ago), otherwise kept and reported in the result — never a half-done
+    refusal. Refused as a whole (TransitionRefused, nothing changes) only when `by` is not of
+    the case's facility or the reason holds personal data. Offers are left to their receivers.
+    """
+    facility = by.facility if by is not None else None
+    if facility is None or facility.pk != case.owner_id:
+        raise TransitionRefused(_("この操作は依頼した施設だけができます。"))
+    try:
+        _guard(reason, REASON_MAX_LENGTH)
+    except ValidationError as error:
+        raise TransitionRefused(" ".join(error.messages)) from error
+    outcome = WithdrawAll()
+    with transaction.atomic():
+        # The case row is the lock that confirmations take too: no confirmation runs halfway through.
+        Case.objects.select_for_update().get(pk=case.pk)
+        requests = (
+            Referral.objects.open()
+            .filter(case=case, direction=Referral.Direction.REQUEST)
+            .select_related("case", "unit", "receiver")
+            .order_by("id")
+        )
+        for referral in requests:
+            for _attempt in range(3):
+                if referral.side_for(Status.WITHDRAWN) != Side.SENDER:
+                    outcome.kept.append(referral)
+                    break
+                try:
+                    transition(referral, Status.WITHDRAWN, by=by, reason=reason)
+                except TransitionRefused:
+                    # A receiver answered, or the worker expired it, between the read and the write.
+                    referral.refresh_from_db(fields=["status", "decline_reason", "updated_at"])
+                else:
+                    outcome.withdrawn.append(referral)
+                    break
+            else:
+                outcome.kept.append(referral)
+    return outcome
 
 
 # -- worker tasks ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,9 @@ from tsunagu.audit.models import AuditEvent
 from tsunagu.cases.access import get_own_case_or_404, may_act
 from tsunagu.cases.models import Case, CaseNeed
 from tsunagu.facilities.models import Unit
+from tsunagu.idempotency.services import once_per_key
 from tsunagu.lib.access import require_member
+from tsunagu.lib.polling import polled
 from tsunagu.lib.workdays import default_reply_deadline
 from tsunagu.referrals import services
 from tsunagu.referrals.access import actions_for, actor_side, get_referral_for_user_or_404
@@ -41,10 +44,14 @@ def _refuse(request, error):
 
 
 def _record(request, action, obj, **detail):
-    """The audit trail of who looked at or changed a referral (the referral's own events keep the why)."""
+    """The audit trail of who looked at or changed a referral (the referral's own events keep the why).
+
+    A change is recorded inside its own transaction: both commit or neither.
+    """
     audit.record(request, action, obj=obj, detail=detail or None)
 
 
+@polled
 @require_GET
 def inbox(request):
     facility = require_member(request.user)
@@ -65,8 +72,10 @@ def inbox(request):
 @require_GET
 def detail(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
-    services.open_referral(referral, request.user)
-    _record(request, AuditEvent.Action.VIEW, referral)
+    # Opening marks the request 既読 for the sender: that change and the view's record go together.
+    with transaction.atomic():
+        services.open_referral(referral, request.user)
+        _record(request, AuditEvent.Action.VIEW, referral)
     can = actions_for(referral, request.user)
     context = {
         "referral": referral,
@@ -85,6 +94,7 @@ def detail(request, public_id):
 
 
 @require_POST
+@once_per_key
 def answer(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     if actor_side(referral, request.user) != Side.RECEIVER:
@@ -98,24 +108,27 @@ def answer(request, public_id):
     action = data["action"]
     before = referral.status
     try:
-        if action == "ask":
-            services.ask(referral, by=request.user, question=data["question"])
-        elif action == "accept":
-            services.transition(
-                referral, Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"]
-            )
-        else:
-            services.transition(
-                referral,
-                Status.DECLINED,
-                by=request.user,
-                decline_reason=data["decline_reason"],
-                decline_note=data["decline_note"],
+        with transaction.atomic():
+            if action == "ask":
+                services.ask(referral, by=request.user, question=data["question"])
+            elif action == "accept":
+                services.transition(
+                    referral, Status.ACCEPTED, by=request.user, earliest_date=data["earliest_date"]
+                )
+            else:
+                services.transition(
+                    referral,
+                    Status.DECLINED,
+                    by=request.user,
+                    decline_reason=data["decline_reason"],
+                    decline_note=data["decline_note"],
+                )
+            _record(
+                request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status}
             )
     except TransitionRefused as error:
         _refuse(request, error)
     else:
-        _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": referral.status})
         messages.success(
             request, _("回答を送りました: %(status)s") % {"status": referral.get_status_display()}
         )
@@ -123,6 +136,7 @@ def answer(request, public_id):
 
 
 @require_POST
+@once_per_key
 def post_message(request, public_id):
     referral = get_referral_for_user_or_404(request.user, public_id)
     form = MessageForm(request.POST)
@@ -131,7 +145,9 @@ def post_message(request, public_id):
             messages.error(request, " ".join(errors))
     else:
         try:
-            services.post_message(referral, by=request.user, body=form.cleaned_data["body"])
+            with transaction.atomic():
+                message = services.post_message(referral, by=request.user, body=form.cleaned_data["body"])
+                _record(request, AuditEvent.Action.CREATE, referral, message=str(message.public_id))
         except ValidationError as error:
             _refuse(request, error)
     return redirect(reverse("referrals:detail", args=[referral.public_id]) + "#thread")
@@ -148,11 +164,12 @@ def _transition_view(request, public_id, to, done_message):
     else:
         before = referral.status
         try:
-            services.transition(referral, to, by=request.user, reason=form.cleaned_data["reason"])
+            with transaction.atomic():
+                services.transition(referral, to, by=request.user, reason=form.cleaned_data["reason"])
+                _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": to})
         except TransitionRefused as error:
             _refuse(request, error)
         else:
-            _record(request, AuditEvent.Action.TRANSITION, referral, **{"from": before, "to": to})
             messages.success(request, done_message)
     if request.POST.get("next") == "board" and actor_side(referral, request.user) == Side.SENDER:
         return redirect("referrals:board", referral.case.ref)
@@ -160,6 +177,7 @@ def _transition_view(request, public_id, to, done_message):
 
 
 @require_POST
+@once_per_key
 def confirm(request, public_id):
     return _transition_view(
         request,
@@ -170,16 +188,19 @@ def confirm(request, public_id):
 
 
 @require_POST
+@once_per_key
 def withdraw(request, public_id):
     return _transition_view(request, public_id, Status.WITHDRAWN, _("取り下げました。"))
 
 
 @require_POST
+@once_per_key
 def decline_offer(request, public_id):
     return _transition_view(request, public_id, Status.DECLINED, _("申し出を見送りました。"))
 
 
 @require_POST
+@once_per_key
 def send(request, ref):
     """From the search results: the chosen units; a second post with `send` sends the request."""
     require_member(request.user)
@@ -187,18 +208,21 @@ def send(request, ref):
     form = SendForm(request.POST)
     if "send" in request.POST and form.is_valid():
         try:
-            batch = services.send_request(
-                case,
-                form.cleaned_data["units"],
-                by=request.user,
-                deadline=form.cleaned_data["deadline"],
-                message=form.cleaned_data["message"],
-            )
+            with transaction.atomic():
+                batch = services.send_request(
+                    case,
+                    form.cleaned_data["units"],
+                    by=request.user,
+                    deadline=form.cleaned_data["deadline"],
+                    message=form.cleaned_data["message"],
+                )
+                count = batch.referrals.count()
+                _record(
+                    request, AuditEvent.Action.CREATE, case, request_batch=str(batch.public_id), units=count
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            count = batch.referrals.count()
-            _record(request, AuditEvent.Action.CREATE, case, request_batch=str(batch.public_id), units=count)
             messages.success(request, _("%(n)d件の依頼先に送信しました。") % {"n": count})
             return redirect("referrals:board", case.ref)
     elif "send" not in request.POST:
@@ -221,6 +245,7 @@ def _valid_uuids(values):
     return valid
 
 
+@polled
 @require_GET
 def board(request, ref):
     case = get_own_case_or_404(request.user, ref)
@@ -232,21 +257,52 @@ def board(request, ref):
 
 
 @require_POST
+@once_per_key
 def withdraw_all(request, ref):
     case = get_own_case_or_404(request.user, ref, act=True)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            count = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+            with transaction.atomic():
+                outcome = services.withdraw_case(case, by=request.user, reason=form.cleaned_data["reason"])
+                _record(
+                    request,
+                    AuditEvent.Action.TRANSITION,
+                    case,
+                    to="withdrawn",
+                    referrals=len(outcome.withdrawn),
+                    kept=len(outcome.kept),
+                )
         except TransitionRefused as error:
             _refuse(request, error)
         else:
-            _record(request, AuditEvent.Action.TRANSITION, case, to="withdrawn", referrals=count)
-            messages.success(request, _("%(n)d件の依頼を取り下げました。") % {"n": count})
+            _report_withdraw_all(request, outcome)
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect("referrals:board", case.ref)
+
+
+def _report_withdraw_all(request, outcome):
+    """「3件の依頼を取り下げました。1件はすでに回答済みのため取り下げていません: …」"""
+
+    def names(referrals):
+        return "、".join(f"{r.receiver.name} {r.unit.name}({r.get_status_display()})" for r in referrals)
+
+    text = _("%(n)d件の依頼を取り下げました。") % {"n": len(outcome.withdrawn)}
+    answered = [r for r in outcome.kept if r.status == Status.DECLINED]
+    ended = [r for r in outcome.kept if r.status != Status.DECLINED]
+    if answered:
+        text += _("%(n)d件はすでに回答済みのため取り下げていません: %(names)s。") % {
+            "n": len(answered),
+            "names": names(answered),
+        }
+    if ended:
+        text += _("%(n)d件はすでに終了していたため取り下げていません: %(names)s。") % {
+            "n": len(ended),
+            "names": names(ended),
+        }
+    (messages.warning if outcome.kept else messages.success)(request, text)
 
 
 def offerable_cases(facility):
@@ -290,6 +346,7 @@ def offers_browse(request):
 
 
 @require_POST
+@once_per_key
 def offer(request, ref):
     facility = require_member(request.user)
     cases = Case.objects.published_for_offers().exclude(owner=facility)
@@ -299,10 +356,11 @@ def offer(request, ref):
         raise Http404
     unit = get_object_or_404(Unit, public_id=form.cleaned_data["unit"], facility=facility)
     try:
-        referral = services.make_offer(case, unit, by=request.user, message=form.cleaned_data["message"])
+        with transaction.atomic():
+            referral = services.make_offer(case, unit, by=request.user, message=form.cleaned_data["message"])
+            _record(request, AuditEvent.Action.CREATE, referral, direction="offer")
     except ValidationError as error:
         _refuse(request, error)
         return redirect("referrals:offers")
-    _record(request, AuditEvent.Action.CREATE, referral, direction="offer")
     messages.success(request, _("受入れを申し出ました。依頼元の返事をお待ちください。"))
     return redirect("referrals:detail", referral.public_id)

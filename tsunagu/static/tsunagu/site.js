@@ -31,3 +31,26 @@ document.addEventListener("change", function (event) {
     span.textContent = "(" + count + ")";
   });
 });
+// An htmx form (a vacancy card) whose request failed: the server answered 500 or never
+// answered. The change may have been made all the same, so the card says that the outcome is
+// unknown — never that it failed (the text comes from the page, in its language). Timed
+// refreshes (GET) stay quiet: the next one tries again.
+function showUnsure(event) {
+  var detail = event.detail || {};
+  var config = detail.requestConfig || {};
+  if (!config.verb || config.verb === "get") return;
+  var form = detail.elt && detail.elt.closest ? detail.elt.closest("form") || detail.elt : null;
+  var text = document.body.getAttribute("data-unsure-text");
+  if (!form || !form.parentNode || !text) return;
+  var box = form.parentNode.querySelector("[data-unsure]");
+  if (!box) {
+    box = document.createElement("p");
+    box.setAttribute("data-unsure", "");
+    box.setAttribute("role", "alert");
+    box.className = "message error";
+    form.parentNode.insertBefore(box, form);
+  }
+  box.textContent = text;
+}
+document.addEventListener("htmx:responseError", showUnsure);
+document.addEventListener("htmx:sendError", showUnsure);
