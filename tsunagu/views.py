@@ -7,6 +7,7 @@
 """
 
 from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -51,14 +52,17 @@ def _facility_home(request, facility):
         .select_related("kind", "vacancy", "vacancy__updated_by")
         .order_by("name")
     )
+    received = Referral.objects.received_by(facility)
     awaiting = (
-        Referral.objects.received_by(facility)
-        .awaiting_answer()
+        received.awaiting_answer()
         .select_related("case", "case__owner", "case__municipality", "unit")
         .prefetch_related("case__needs__need")
-        .order_by("deadline")
+        .order_by("deadline")[:INBOX_PREVIEW]
     )
-    awaiting_rows = list(awaiting[:INBOX_PREVIEW])
+    counts = received.aggregate(
+        awaiting=Count("pk", filter=Q(status__in=Referral.AWAITING_RECEIVER)),
+        new=Count("pk", filter=Q(status=Referral.Status.SENT)),
+    )
     sort = request.GET.get("sort", "at")
     by = request.GET.get("by") or None
     queue = action_queue(facility, by=by, sort=sort if sort in SORTS else "at")
@@ -66,11 +70,9 @@ def _facility_home(request, facility):
     context = {
         "facility": facility,
         "cards": [{"unit": unit, "form": VacancyForm(unit=unit)} for unit in units],
-        "awaiting": awaiting_rows,
-        "awaiting_count": awaiting.count() if len(awaiting_rows) == INBOX_PREVIEW else len(awaiting_rows),
-        "new_count": sum(1 for r in awaiting_rows if r.status == Referral.Status.SENT)
-        if len(awaiting_rows) < INBOX_PREVIEW
-        else Referral.objects.received_by(facility).filter(status=Referral.Status.SENT).count(),
+        "awaiting": awaiting,
+        "awaiting_count": counts["awaiting"],
+        "new_count": counts["new"],
         "queue": queue,
         "queue_kinds": KINDS,
         "queue_owners": _owners(facility),
