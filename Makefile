@@ -9,6 +9,9 @@ DEV_ENV := DEBUG=1
 DEMO_ENV := OTP_REQUIRED_FOR_ADMINS=0 EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# axe-core for the accessibility test of every page (defined before the rules that need it).
+AXE_VERSION := 4.14.1
+AXE := var/vendor/axe-core-$(AXE_VERSION)/axe.min.js
 
 .PHONY: demo setup migrate test test-sqlite test-postgres bench lint axe clean
 
@@ -37,8 +40,6 @@ test: setup $(AXE)
 		echo "== PostgreSQL"; DATABASE_URL="$$TEST_POSTGRES_URL" $(PYTEST) -q; fi
 
 # axe-core for the accessibility test of every page, fetched from the npm registry (not committed).
-AXE_VERSION := 4.14.1
-AXE := var/vendor/axe-core-$(AXE_VERSION)/axe.min.js
 $(AXE):
 	mkdir -p $(dir $(AXE))
 	cd $(dir $(AXE)) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm axe-core-$(AXE_VERSION).tgz
