@@ -9,7 +9,6 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tsunagu.cases.models import Case
@@ -21,7 +20,6 @@ from tsunagu.referrals.models import Referral
 from tsunagu.referrals.worklist import KINDS, action_queue
 
 INBOX_PREVIEW = 10
-SORTS = ("at", "kind", "case", "owner")
 
 
 @require_GET
@@ -65,7 +63,7 @@ def _facility_home(request, facility):
     )
     sort = request.GET.get("sort", "at")
     by = request.GET.get("by") or None
-    queue = action_queue(facility, by=by, sort=sort if sort in SORTS else "at")
+    queue = action_queue(facility, by=by, sort=sort)  # an unknown sort falls back to time
     care_home_first = facility.kind.group == FacilityKind.Group.CARE_HOME
     context = {
         "facility": facility,
@@ -80,7 +78,6 @@ def _facility_home(request, facility):
         "by": by,
         "sends_cases": not care_home_first or bool(queue),
         "care_home_first": care_home_first,
-        "today": timezone.localdate(),
     }
     return render(request, "home/facility.html", context)
 
